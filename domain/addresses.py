@@ -1,0 +1,34 @@
+"""Channel addresses: normalisation and the keyed hash that stands for them.
+
+Aggregate ids and Kafka keys derive from `address_key`, never from a plain
+number or email address (DESIGN.md, guarantee 5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import phonenumbers
+
+
+class InvalidAddress(ValueError):
+    """The address cannot be normalised; the message says why."""
+
+
+def normalise_phone(raw: str, default_region: str = "DE") -> str:
+    """E.164 form of a phone number; `whatsapp:` prefixes are the caller's business."""
+    try:
+        parsed = phonenumbers.parse(raw.strip(), default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidAddress(f"not a phone number: {raw!r} ({exc})") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidAddress(f"not a possible phone number: {raw!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def address_key(secret: bytes, channel: str, address: str) -> str:
+    """Keyed hash of a normalised address. WhatsApp and SMS share phone numbers
+    but are separate channels, so the channel is part of the key."""
+    message = f"{channel}:{address}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]

@@ -1,0 +1,88 @@
+"""Inbound first contact: who is this, and what is recorded.
+
+`plan_inbound` is the recorder's whole decision for an inbound message: it
+resolves the sender to a customer (or registers one) and places the message in
+its streams. All lookups are done by the caller and passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from events import (
+    AddressClaimed,
+    ChannelAddressLinked,
+    CustomerRegistered,
+    Event,
+    SmsReceived,
+    address_claim_id,
+    customer_id_for_address,
+    provider_event_id,
+)
+
+
+@dataclass(frozen=True)
+class InboundPlan:
+    customer_id: UUID
+    events: list[Event]
+
+
+def plan_inbound(
+    message: SmsReceived,
+    *,
+    claimed_by: UUID | None,
+    already_recorded: bool,
+    now: datetime,
+) -> InboundPlan | None:
+    """The events to append for an inbound message, or None if it is a duplicate.
+
+    `claimed_by` is the customer owning the sender's address, if any;
+    `already_recorded` says whether the message's own stream exists.
+    """
+    if already_recorded:
+        return None
+    key = message.address_key
+    events: list[Event] = []
+    customer_id = claimed_by
+    if customer_id is None:
+        customer_id = customer_id_for_address(key)
+        claim_id = address_claim_id(key)
+        common = {
+            "customer_id": customer_id,
+            "occurred_at": message.occurred_at,
+            "recorded_at": now,
+            "causation_id": message.event_id,
+            "correlation_id": message.correlation_id or message.event_id,
+        }
+        events += [
+            CustomerRegistered(
+                event_id=provider_event_id("contacthub", "customer", str(customer_id)),
+                originator_id=customer_id,
+                originator_version=1,
+                source_channel=message.channel,
+                **common,
+            ),
+            ChannelAddressLinked(
+                event_id=provider_event_id("contacthub", "link", str(customer_id), key),
+                originator_id=customer_id,
+                originator_version=2,
+                channel=message.channel,
+                address=message.from_address,
+                address_key=key,
+                **common,
+            ),
+            AddressClaimed(
+                event_id=provider_event_id("contacthub", "claim", key),
+                originator_id=claim_id,
+                originator_version=1,
+                channel=message.channel,
+                address_key=key,
+                **common,
+            ),
+        ]
+    events.append(
+        message.recorded(customer_id=customer_id, originator_version=1, recorded_at=now)
+    )
+    return InboundPlan(customer_id=customer_id, events=events)

@@ -1,0 +1,30 @@
+"""The event contract: what the hub records and what downstream systems consume.
+
+Pydantic v2 models, versioned, with no I/O. Every event shares the envelope in
+`envelope.py`; each stream has a module of its own. Personal data is named in
+each class's `pii_fields`, so the store can encrypt exactly those fields with
+the customer's key (DESIGN.md, guarantee 5).
+"""
+
+from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.envelope import ERASED, Event
+from events.ids import address_claim_id, customer_id_for_address, provider_event_id
+from events.registry import EVENT_TYPES, event_class
+from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
+
+__all__ = [
+    "ERASED",
+    "EVENT_TYPES",
+    "AddressClaimed",
+    "ChannelAddressLinked",
+    "CustomerRegistered",
+    "Event",
+    "SmsReceived",
+    "SmsSent",
+    "SmsStatus",
+    "SmsStatusChanged",
+    "address_claim_id",
+    "customer_id_for_address",
+    "event_class",
+    "provider_event_id",
+]

@@ -1,0 +1,31 @@
+"""Deterministic identifiers.
+
+Ids derive from the provider's own ids, so the same provider message always maps
+to the same event (exactly-once effect). Ids that stand for a channel address
+derive from a keyed hash of it (`address_key`), never from the plain address.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("5b0c6f43-2f8e-4f55-9a0c-6f1f3b2f6a11")
+
+
+def provider_event_id(provider: str, kind: str, *parts: str) -> UUID:
+    """The event id for a provider's message, call, callback or scan."""
+    return uuid5(NAMESPACE, "/".join((provider, kind, *parts)))
+
+
+def address_claim_id(address_key: str) -> UUID:
+    """The stream that records which customer owns a channel address."""
+    return uuid5(NAMESPACE, f"address-claim/{address_key}")
+
+
+def customer_id_for_address(address_key: str) -> UUID:
+    """The id of the customer first created for an unknown address.
+
+    Deterministic, so two first messages from one new number racing each other
+    converge on one customer instead of creating two.
+    """
+    return uuid5(NAMESPACE, f"customer/{address_key}")

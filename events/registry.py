@@ -1,0 +1,27 @@
+"""Every event type by name: the store's topics and the schema export use it."""
+
+from __future__ import annotations
+
+from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.envelope import Event
+from events.sms import SmsReceived, SmsSent, SmsStatusChanged
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        CustomerRegistered,
+        ChannelAddressLinked,
+        AddressClaimed,
+        SmsReceived,
+        SmsSent,
+        SmsStatusChanged,
+    )
+}
+
+
+def event_class(type_name: str) -> type[Event]:
+    """The class for a stored or published type name; KeyError names the unknown type."""
+    try:
+        return EVENT_TYPES[type_name]
+    except KeyError:
+        raise KeyError(f"unknown event type {type_name!r}") from None

@@ -1,0 +1,81 @@
+"""Identity index: address -> customer, searchable by the plain address.
+
+The write side decides ownership through address claims; this view makes the
+addresses findable (search by phone or email) and lists each customer's
+addresses for the 360 view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from events import ChannelAddressLinked, Event
+from projections.sql import Cursor, SqlRunner
+from projections.view import SqlView
+
+
+class IdentityIndex(SqlView):
+    name = "identity"
+    tables: ClassVar[dict[str, str]] = {"identity_addresses": "address_key"}
+    create_statements = (
+        "CREATE TABLE IF NOT EXISTS identity_addresses ("
+        " address_key TEXT PRIMARY KEY, customer_id TEXT NOT NULL, channel TEXT NOT NULL,"
+        " address TEXT NOT NULL, linked_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS identity_addresses_customer"
+        " ON identity_addresses (customer_id)",
+        "CREATE INDEX IF NOT EXISTS identity_addresses_address ON identity_addresses (address)",
+    )
+
+    def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
+        rows = [
+            {
+                "key": e.address_key,
+                "customer": str(e.customer_id),
+                "channel": e.channel,
+                "address": e.address,
+                "at": e.occurred_at.isoformat(),
+            }
+            for e in events
+            if isinstance(e, ChannelAddressLinked)
+        ]
+        self.db.run_many(
+            cursor,
+            "INSERT INTO identity_addresses (address_key, customer_id, channel, address, linked_at)"
+            " VALUES (%(key)s, %(customer)s, %(channel)s, %(address)s, %(at)s)"
+            " ON CONFLICT (address_key) DO UPDATE SET customer_id = excluded.customer_id,"
+            " address = excluded.address",
+            rows,
+        )
+
+    def addresses_of(self, customer_id: UUID) -> list[dict[str, Any]]:
+        return self.db.query(
+            "SELECT channel, address, linked_at FROM identity_addresses"
+            " WHERE customer_id = %(id)s ORDER BY linked_at, channel, address",
+            {"id": str(customer_id)},
+        )
+
+    def customer_for(self, channel: str, address: str) -> UUID | None:
+        rows = self.db.query(
+            "SELECT customer_id FROM identity_addresses"
+            " WHERE channel = %(channel)s AND address = %(address)s",
+            {"channel": channel, "address": address},
+        )
+        return UUID(rows[0]["customer_id"]) if rows else None
+
+
+class IdentityIndexSQLite(IdentityIndex, SQLiteTrackingRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.db = SqlRunner(datastore, "sqlite")
+
+
+class IdentityIndexPostgres(IdentityIndex, PostgresTrackingRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs.setdefault("tracking_table_name", "view_tracking")
+        super().__init__(datastore, **kwargs)
+        self.db = SqlRunner(datastore, "postgres")

@@ -1,0 +1,87 @@
+"""The base of every read model: rows and position in one transaction.
+
+Each view extends the library's tracking recorder for its store (SQLite or
+PostgreSQL), so its position is the library's `Tracking`, written in the same
+transaction as its rows; if two projectors race over one view, the loser's
+tracking insert fails and its whole batch rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from events import Event
+from projections.sql import Cursor, SqlRunner
+
+UPSTREAM = "contacthub"
+
+
+class SqlView(TrackingRecorder):
+    """A read model on SQL. Subclasses give the tables and how events change them."""
+
+    name: ClassVar[str]
+    # table name -> its key columns, which order rows for the checksum
+    tables: ClassVar[dict[str, str]]
+    create_statements: ClassVar[tuple[str, ...]]
+    db: SqlRunner
+
+    @property
+    def tracking_name(self) -> str:
+        # Views share a tracking table, so each tracks the upstream under its own name.
+        return f"{self.name}@{UPSTREAM}"
+
+    if TYPE_CHECKING:  # provided by the library's recorder for each store
+
+        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
+        """Changes the rows for the events, in order."""
+
+    def setup(self) -> None:
+        self.create_table()
+        with self.db.transaction(commit=True) as cursor:
+            for statement in self.create_statements:
+                cursor.execute(self.db.sql(statement))
+
+    def process_batch(self, events: Sequence[Event], position: int) -> None:
+        with self.db.transaction(commit=True) as cursor:
+            self.apply(cursor, events)
+            self._insert_tracking(cursor, Tracking(self.tracking_name, position))
+
+    def position(self) -> int:
+        return self.max_tracking_id(self.tracking_name) or 0
+
+    def drop(self) -> None:
+        """Removes the rows and the position, for a rebuild."""
+        with self.db.transaction(commit=True) as cursor:
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            self.db.run(
+                cursor,
+                f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s",
+                {"name": self.tracking_name},
+            )
+        self.setup()
+
+    @property
+    def tracking_table(self) -> str:
+        return "tracking" if self.db.dialect == "sqlite" else str(
+            getattr(self, "tracking_table_name", "notification_tracking")
+        )
+
+    def checksum(self) -> str:
+        """A digest of every row, to prove a rebuild equals the live run."""
+        digest = hashlib.sha256()
+        for table, key in self.tables.items():
+            rows = self.db.query(f"SELECT * FROM {table} ORDER BY {key}")
+            digest.update(table.encode())
+            for row in rows:
+                digest.update(orjson.dumps(row, default=str, option=orjson.OPT_SORT_KEYS))
+        return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""The runnable processes and the composition root that wires them."""

@@ -1,0 +1,1 @@
+"""HTTP: the gateway's webhooks, the agent API, health and metrics."""

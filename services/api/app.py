@@ -1,0 +1,37 @@
+"""The FastAPI application: gateway webhooks, agent API, health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.api.metrics import new_metrics
+from services.api.routes import customers, health, twilio_webhooks
+from services.bootstrap import Hub
+
+
+def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_projector:
+            hub.projector.catch_up()
+            hub.projector.start()
+        try:
+            yield
+        finally:
+            hub.projector.stop()
+
+    app = FastAPI(
+        title="contacthub",
+        version="1",
+        summary="Event-sourced multichannel contact hub: agent API and provider webhooks.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    app.state.metrics = new_metrics()
+    app.include_router(health.router)
+    app.include_router(twilio_webhooks.router)
+    app.include_router(customers.router)
+    return app

@@ -1,0 +1,75 @@
+"""The agent API's JSON shapes (documented in /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class ChannelAddress(BaseModel):
+    channel: str
+    address: str
+    linked_at: str
+
+
+class ChannelCount(BaseModel):
+    channel: str
+    direction: Literal["inbound", "outbound"]
+    count: int
+
+
+class TimelineItem(BaseModel):
+    interaction_id: UUID
+    occurred_at: str = Field(description="ISO 8601, UTC")
+    channel: str
+    direction: Literal["inbound", "outbound"]
+    status: str
+    summary: str
+    address: str = Field(description="The customer's address used")
+    provider_id: str | None
+    agent: str | None
+    error: str | None
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineItem]
+    next_before: str | None = Field(
+        description="Pass as `before` for the next (older) page; null on the last page."
+    )
+
+
+class CustomerSummary(BaseModel):
+    customer_id: UUID
+    display_name: str
+    created_at: str
+    last_contact_at: str | None
+    interaction_count: int
+
+
+class Customer360(CustomerSummary):
+    language: str | None
+    source_channel: str | None
+    addresses: list[ChannelAddress]
+    counts: list[ChannelCount]
+    timeline: TimelinePage
+
+
+class SearchResult(BaseModel):
+    items: list[CustomerSummary]
+
+
+class SendMessage(BaseModel):
+    channel: Literal["sms"] = Field(description="Only `sms` so far.")
+    body: str = Field(min_length=1, max_length=1600)
+    to: str | None = Field(
+        default=None, description="Override the customer's number (E.164 or national)."
+    )
+
+
+class MessageAccepted(BaseModel):
+    interaction_id: UUID
+    status: str
+    provider_message_id: str | None
+    error: str | None

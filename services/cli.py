@@ -1,0 +1,150 @@
+"""The `contacthub` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from services.auth import Role
+from services.settings import Settings
+
+app = typer.Typer(
+    help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True
+)
+token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
+app.add_typer(token_app, name="token")
+dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
+app.add_typer(dev_app, name="dev")
+
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """Run gateway, recorder, projector and API in one process (the embedded default)."""
+    import uvicorn
+
+    from services.api.app import create_app
+    from services.bootstrap import build_hub
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    hub = build_hub(settings)
+    where = (settings.database_url and "PostgreSQL") or f"SQLite in {settings.data_dir.resolve()}"
+    console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+    uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="What the token may do.")] = Role.AGENT,
+    name: Annotated[str, typer.Option(help="Who holds it (shown in the history).")] = "",
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from services.bootstrap import build_hub
+
+    hub = build_hub(_settings())
+    token = hub.tokens.create(role, name or f"{role.value}-token")
+    console.print(f"created a {role.value} token; keep it secret, it is not shown again:")
+    print(token)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1)] = 1000,
+    interactions: Annotated[int, typer.Option(min=1)] = 20000,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+) -> None:
+    """Load realistic sample data (German and English SMS histories)."""
+    from eventsourcing.persistence import IntegrityError
+
+    from services.bootstrap import build_hub
+    from services.demo import load_demo
+
+    hub = build_hub(_settings())
+    with _progress() as progress:
+        task = progress.add_task("recording interactions", total=interactions)
+        try:
+            written = load_demo(
+                hub.store, secret=hub.address_secret, customers=customers,
+                interactions=interactions, seed=seed,
+                progress=lambda n: progress.advance(task, n),
+            )
+        except IntegrityError:
+            console.print(f"[red]demo data with seed {seed} is already loaded; use --seed N[/red]")
+            raise typer.Exit(1) from None
+        total = hub.store.max_notification_id() - hub.projector.position
+        task2 = progress.add_task("projecting read models", total=total * len(hub.views.all))
+        hub.projector.catch_up(progress=lambda n: progress.advance(task2, n))
+    console.print(f"loaded {customers} customers with {written} interactions")
+
+
+@app.command()
+def replay() -> None:
+    """Drop and rebuild every read model from the event store; prints their checksums."""
+    from services.bootstrap import build_hub
+
+    hub = build_hub(_settings())
+    total = hub.store.max_notification_id()
+    for view in hub.views.all:
+        view.drop()
+    with _progress() as progress:
+        task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))
+        hub.projector.catch_up(progress=lambda n: progress.advance(task, n))
+    for view in hub.views.all:
+        print(f"{view.name} {view.checksum()}")
+
+
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option(help="Folder to write the JSON Schemas into.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write the JSON Schema of every event type, for downstream teams."""
+    from events.schema import event_schemas
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in event_schemas().items():
+        (out / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+        console.print(f"wrote {out / (name + '.json')}")
+
+
+@dev_app.command("sign-twilio")
+def sign_twilio(
+    url: Annotated[str, typer.Argument(help="The full URL Twilio would call.")],
+    params: Annotated[list[str], typer.Argument(help="Form fields as NAME=VALUE.")],
+) -> None:
+    """Print the X-Twilio-Signature for a form post (uses CONTACTHUB_TWILIO_AUTH_TOKEN)."""
+    from adapters.sms.verify import twilio_signature
+
+    settings = _settings()
+    if not settings.twilio_auth_token:
+        console.print("[red]set CONTACTHUB_TWILIO_AUTH_TOKEN first[/red]")
+        raise typer.Exit(2)
+    form = dict(p.split("=", 1) for p in params)
+    print(twilio_signature(settings.twilio_auth_token, url, form))
+
+
+def main() -> None:
+    app()

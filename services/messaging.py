@@ -1,0 +1,144 @@
+"""Outbound messages as commands: record the intent, send, record the answer.
+
+The intent (`SmsSent`) is recorded before Twilio is called, so a status
+callback can never arrive for an interaction the store does not know, and a
+crash between the two leaves a visible `requested` message, not a silent send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID, uuid4
+
+from adapters.sms.sender import SendFailed, SentMessage
+from adapters.sms.translate import send_failed, status_from_send
+from domain import messages
+from domain.addresses import normalise_phone
+from events import ChannelAddressLinked, Event, SmsSent, provider_event_id
+from services.eventstore import EventStore
+from services.recorder import Recorder
+
+
+class MessageSender(Protocol):
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage: ...
+
+
+class CommandRefused(ValueError):
+    """The command cannot be carried out as asked; the message says why."""
+
+
+class CustomerNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    interaction_id: UUID
+    status: str
+    provider_message_id: str | None
+    error: str | None
+    notification_id: int
+
+
+class Messaging:
+    def __init__(
+        self,
+        store: EventStore,
+        recorder: Recorder,
+        sender: MessageSender | None,
+        *,
+        from_number: str,
+        public_url: str,
+        default_region: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.recorder = recorder
+        self.sender = sender
+        self.from_number = from_number
+        self.public_url = public_url
+        self.default_region = default_region
+        self.clock = clock
+
+    def send_sms(
+        self,
+        customer_id: UUID,
+        body: str,
+        *,
+        agent: str,
+        to: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendOutcome:
+        if self.sender is None or not self.from_number:
+            raise CommandRefused(
+                "SMS sending is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
+                "CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_FROM_NUMBER"
+            )
+        history = self.store.stream(customer_id)
+        if not history:
+            raise CustomerNotFound(str(customer_id))
+        number = normalise_phone(to, self.default_region) if to else self._phone_of(history)
+        interaction_id = (
+            provider_event_id("contacthub", "outbound", str(customer_id), idempotency_key)
+            if idempotency_key
+            else uuid4()
+        )
+        existing = messages.fold(self.store.stream(interaction_id))
+        if existing is not None:  # the same command again: report, do not resend
+            return SendOutcome(
+                interaction_id, existing.status.value, existing.provider_message_id, None,
+                self.store.max_notification_id(),
+            )
+        now = self.clock()
+        intent = SmsSent(
+            event_id=interaction_id,
+            originator_id=interaction_id,
+            customer_id=customer_id,
+            occurred_at=now,
+            recorded_at=now,
+            to_address=number,
+            from_address=self.from_number,
+            body=body,
+            sent_by=agent,
+        )
+        last = self.recorder.append([intent]).notification_ids[-1]
+        callback = f"{self.public_url}/webhooks/twilio/sms/status?interaction={interaction_id}"
+        result: Event
+        error = None
+        try:
+            sent = self.sender.send(
+                to=number, from_=self.from_number, body=body, status_callback=callback
+            )
+        except SendFailed as exc:
+            error = str(exc)
+            result = send_failed(
+                interaction_id=interaction_id, code=exc.code, message=error, at=self.clock()
+            )
+            sid = None
+        else:
+            sid = sent.sid
+            result = status_from_send(
+                interaction_id=interaction_id, sid=sent.sid, status=sent.status, at=self.clock()
+            )
+        recorded = self.recorder.record(result)
+        state = messages.fold(self.store.stream(interaction_id))
+        assert state is not None
+        return SendOutcome(
+            interaction_id,
+            state.status.value,
+            sid,
+            error,
+            max((last, *recorded.notification_ids)),
+        )
+
+    @staticmethod
+    def _phone_of(history: list[Event]) -> str:
+        numbers = [
+            e.address for e in history if isinstance(e, ChannelAddressLinked) and e.channel == "sms"
+        ]
+        if not numbers:
+            raise CommandRefused("the customer has no SMS number; give `to` explicitly")
+        return numbers[-1]

@@ -1,0 +1,84 @@
+"""The projector: follows the event store's notification log into the read models.
+
+The SQLite recorder has no `subscribe()`, so the library's ProjectionRunner
+cannot run on it; this follower reads `select_notifications` from each view's
+own tracked position (as the library's `system.Follower` does), in batches,
+and is woken early by in-process writes so that the embedded hub shows an
+event within milliseconds. Each batch is written with its position in one
+transaction by the view itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from projections.view import SqlView
+from services.eventstore import EventStore
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+class Projector:
+    def __init__(self, store: EventStore, views: Sequence[SqlView], batch: int = BATCH) -> None:
+        self.store = store
+        self.views = list(views)
+        self.batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._progress = threading.Condition()
+        self.position = min((v.position() for v in self.views), default=0)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Projects everything recorded so far; returns how many events it applied."""
+        applied = 0
+        for view in self.views:
+            position = view.position()
+            while True:
+                batch = self.store.notifications(position, self.batch)
+                if not batch:
+                    break
+                position = batch[-1][0]
+                view.process_batch([event for _, event in batch], position)
+                applied += len(batch)
+                if progress is not None:
+                    progress(len(batch))
+        with self._progress:
+            self.position = min(v.position() for v in self.views) if self.views else 0
+            self._progress.notify_all()
+        return applied
+
+    def wake(self) -> None:
+        """Called after a write in this process: project it now, not at the next poll."""
+        self._wake.set()
+
+    def wait_for(self, notification_id: int, timeout: float = 5.0) -> bool:
+        """Blocks until every view has projected the notification (or the timeout)."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.position >= notification_id, timeout)
+
+    def start(self, poll_interval: float = 0.5) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(poll_interval,), name="projector", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self, poll_interval: float) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(poll_interval)
+            self._wake.clear()
+            try:
+                self.catch_up()
+            except Exception:  # keep following; the next round retries from the position
+                log.exception("projection round failed; retrying")
+                self._stop.wait(1.0)

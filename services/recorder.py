@@ -1,0 +1,94 @@
+"""The recorder: intake events (from the bus) -> the event store.
+
+Resolves each inbound message to its customer, appends the decided events in
+one transaction, and treats the store's uniqueness of (stream, version) as the
+arbiter of races: on a conflict it reloads and decides again, so a redelivered
+or concurrently delivered message records nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain import messages
+from domain.contacts import plan_inbound
+from events import AddressClaimed, Event, SmsReceived, SmsStatusChanged, address_claim_id
+from services.eventstore import EventStore
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording one intake event did."""
+
+    customer_id: UUID | None
+    notification_ids: tuple[int, ...]
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.notification_ids
+
+
+class RecordingConflict(RuntimeError):
+    """Kept conflicting with concurrent writers; the caller may retry later."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Recorder:
+    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    def record(self, intake: Event) -> Recorded:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._record_once(intake)
+            except IntegrityError:
+                continue  # a concurrent writer won the race: decide again on fresh state
+        raise RecordingConflict(f"could not record {intake.type} {intake.event_id}")
+
+    def append(self, events: list[Event]) -> Recorded:
+        """Appends events decided elsewhere (API commands); conflicts propagate."""
+        ids = self.store.append(events) if events else []
+        customer = events[0].customer_id if events else None
+        return Recorded(customer, tuple(ids))
+
+    def _record_once(self, intake: Event) -> Recorded:
+        if isinstance(intake, SmsReceived):
+            return self._record_inbound(intake)
+        if isinstance(intake, SmsStatusChanged):
+            return self._record_status(intake)
+        raise TypeError(f"the recorder does not take {intake.type} from the intake")
+
+    def _record_inbound(self, message: SmsReceived) -> Recorded:
+        already = self.store.exists(message.originator_id)
+        claimed_by = None if already else self._owner_of(message.address_key)
+        plan = plan_inbound(
+            message, claimed_by=claimed_by, already_recorded=already, now=self.clock()
+        )
+        if plan is None:
+            return Recorded(None, ())
+        return Recorded(plan.customer_id, tuple(self.store.append(plan.events)))
+
+    def _record_status(self, change: SmsStatusChanged) -> Recorded:
+        state = messages.fold(self.store.stream(change.originator_id))
+        decided = messages.decide_status_change(state, change)
+        now = self.clock()
+        stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
+        ids = self.store.append(stamped) if stamped else []
+        return Recorded(state.customer_id if state else None, tuple(ids))
+
+    def _owner_of(self, address_key: str) -> UUID | None:
+        for event in self.store.stream(address_claim_id(address_key)):
+            if isinstance(event, AddressClaimed):
+                return event.customer_id
+        return None

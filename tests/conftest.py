@@ -1,0 +1,99 @@
+"""Fixtures: every end-to-end test runs against SQLite and PostgreSQL both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.auth import Role
+from services.bootstrap import Hub
+from services.settings import Settings
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port, running_hub
+from tests.support.postgres import create_database, drop_database
+from tests.support.twilio_standin import TwilioStandIn
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the embedded SQLite store, else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str | None, twilio: TwilioStandIn, port: int
+) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        public_url=f"http://127.0.0.1:{port}",
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_api_base=twilio.base_url,
+        twilio_from_number=OUR_NUMBER,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def hub(settings: Settings, port: int) -> Iterator[Hub]:
+    with running_hub(settings, port) as running:
+        yield running
+
+
+@pytest.fixture
+def base_url(hub: Hub, port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def agent_token(hub: Hub) -> str:
+    return hub.tokens.create(Role.AGENT, "agent.test")
+
+
+@pytest.fixture
+def api(client: httpx.Client, base_url: str, agent_token: str) -> Any:
+    """An httpx client for the agent API with a valid agent token."""
+    with httpx.Client(
+        base_url=base_url + "/api/v1",
+        headers={"Authorization": f"Bearer {agent_token}"},
+        timeout=10,
+    ) as c:
+        yield c

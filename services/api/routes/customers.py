@@ -139,7 +139,9 @@ async def send_message(
             to=command.to,
             idempotency_key=idempotency_key,
         )
+        # Read-your-writes: the agent's next view already shows the message.
         hub.projector.wake()
+        hub.projector.wait_for(outcome.notification_id, timeout=2.0)
         return schemas.MessageAccepted(
             interaction_id=outcome.interaction_id,
             status=outcome.status,

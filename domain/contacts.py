@@ -16,7 +16,7 @@ from events import (
     ChannelAddressLinked,
     CustomerRegistered,
     Event,
-    SmsReceived,
+    InboundEvent,
     address_claim_id,
     customer_id_for_address,
     provider_event_id,
@@ -30,7 +30,7 @@ class InboundPlan:
 
 
 def plan_inbound(
-    message: SmsReceived,
+    message: InboundEvent,
     *,
     claimed_by: UUID | None,
     already_recorded: bool,
@@ -82,7 +82,5 @@ def plan_inbound(
                 **common,
             ),
         ]
-    events.append(
-        message.recorded(customer_id=customer_id, originator_version=1, recorded_at=now)
-    )
+    events.append(message.recorded(customer_id=customer_id, originator_version=1, recorded_at=now))
     return InboundPlan(customer_id=customer_id, events=events)

@@ -7,7 +7,7 @@ the customer's key (DESIGN.md, guarantee 5).
 """
 
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
-from events.envelope import ERASED, Event
+from events.envelope import ERASED, Event, InboundEvent
 from events.ids import address_claim_id, customer_id_for_address, provider_event_id
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
@@ -19,6 +19,7 @@ __all__ = [
     "ChannelAddressLinked",
     "CustomerRegistered",
     "Event",
+    "InboundEvent",
     "SmsReceived",
     "SmsSent",
     "SmsStatus",

@@ -6,9 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from events.envelope import Event
-
-Channel = Literal["sms", "whatsapp", "email", "voice", "letter"]
+from events.envelope import Channel, Event
 
 
 class CustomerRegistered(Event):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Channel = Literal["sms", "whatsapp", "email", "voice", "letter"]
 
 # What a personal-data field reads after its customer's key was destroyed.
 ERASED = "[erased]"
@@ -53,3 +55,16 @@ class Event(BaseModel):
                 "recorded_at": recorded_at,
             }
         )
+
+
+class InboundEvent(Event):
+    """A customer contacted us over some channel, from an address.
+
+    The recorder resolves `address_key` to the customer who owns the address
+    (registering one on first contact) before the event is stored; the event's
+    own stream is the interaction, so a redelivery finds it and records nothing.
+    """
+
+    channel: Channel
+    from_address: str = Field(description="The customer's normalised address.")
+    address_key: str = Field(description="Keyed hash of channel and sender address.")

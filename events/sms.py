@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from events.envelope import Event
+from events.envelope import Event, InboundEvent
 
 MessagingChannel = Literal["sms", "whatsapp"]
 
@@ -33,7 +33,7 @@ class SmsStatus(StrEnum):
     CANCELED = "canceled"
 
 
-class SmsReceived(Event):
+class SmsReceived(InboundEvent):
     """A customer's message reached us (Twilio inbound webhook)."""
 
     pii_fields: ClassVar[frozenset[str]] = frozenset({"from_address", "body", "media_urls"})
@@ -44,7 +44,6 @@ class SmsReceived(Event):
     provider_message_id: str = Field(description="Twilio's MessageSid.")
     from_address: str = Field(description="The customer's number in E.164.")
     to_address: str = Field(description="Our number the message was sent to.")
-    address_key: str = Field(description="Keyed hash of channel and sender address.")
     body: str = ""
     media_urls: tuple[str, ...] = ()
 

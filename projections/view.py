@@ -39,6 +39,7 @@ class SqlView(TrackingRecorder):
     if TYPE_CHECKING:  # provided by the library's recorder for each store
 
         def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
+        def create_table(self) -> None: ...
 
     @abstractmethod
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
@@ -72,8 +73,10 @@ class SqlView(TrackingRecorder):
 
     @property
     def tracking_table(self) -> str:
-        return "tracking" if self.db.dialect == "sqlite" else str(
-            getattr(self, "tracking_table_name", "notification_tracking")
+        return (
+            "tracking"
+            if self.db.dialect == "sqlite"
+            else str(getattr(self, "tracking_table_name", "notification_tracking"))
         )
 
     def checksum(self) -> str:

@@ -14,9 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from services.auth import Role
 from services.settings import Settings
 
-app = typer.Typer(
-    help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True
-)
+app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
 app.add_typer(token_app, name="token")
 dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
@@ -31,8 +29,11 @@ def _settings() -> Settings:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
     )
 
 
@@ -86,8 +87,11 @@ def demo(
         task = progress.add_task("recording interactions", total=interactions)
         try:
             written = load_demo(
-                hub.store, secret=hub.address_secret, customers=customers,
-                interactions=interactions, seed=seed,
+                hub.store,
+                secret=hub.address_secret,
+                customers=customers,
+                interactions=interactions,
+                seed=seed,
                 progress=lambda n: progress.advance(task, n),
             )
         except IntegrityError:

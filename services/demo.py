@@ -25,44 +25,119 @@ from events import (
 )
 from services.eventstore import EventStore
 
-GERMAN_FIRST = ["Anna", "Lukas", "Sophie", "Jonas", "Marie", "Felix", "Lea", "Paul", "Emma",
-                "Maximilian", "Hannah", "Leon", "Mia", "Finn", "Lena", "Jürgen", "Sabine",
-                "Günther", "Ursula", "Björn"]
-GERMAN_LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner",
-               "Becker", "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein",
-               "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann"]
-ENGLISH_FIRST = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily",
-                 "Charlie", "Grace", "Thomas", "Sophia", "James", "Olivia", "William"]
-ENGLISH_LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson",
-                "Davies", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White"]
+GERMAN_FIRST = [
+    "Anna",
+    "Lukas",
+    "Sophie",
+    "Jonas",
+    "Marie",
+    "Felix",
+    "Lea",
+    "Paul",
+    "Emma",
+    "Maximilian",
+    "Hannah",
+    "Leon",
+    "Mia",
+    "Finn",
+    "Lena",
+    "Jürgen",
+    "Sabine",
+    "Günther",
+    "Ursula",
+    "Björn",
+]
+GERMAN_LAST = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+]
+ENGLISH_FIRST = [
+    "Oliver",
+    "Amelia",
+    "George",
+    "Isla",
+    "Harry",
+    "Ava",
+    "Jack",
+    "Emily",
+    "Charlie",
+    "Grace",
+    "Thomas",
+    "Sophia",
+    "James",
+    "Olivia",
+    "William",
+]
+ENGLISH_LAST = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+]
 
 INBOUND = {
-    "de": ["Hallo, wann wird meine Bestellung {order} geliefert?",
-           "Das Gerät ist defekt, ich möchte es reklamieren.",
-           "Vielen Dank für die schnelle Hilfe!",
-           "Können Sie mich bitte zurückrufen? Es geht um Rechnung {order}.",
-           "Meine Lieferung ist beschädigt angekommen.",
-           "Ich möchte meine Adresse ändern.",
-           "Wo bleibt meine Rückerstattung für {order}?",
-           "Grüße aus München, alles bestens."],
-    "en": ["Hi, when will order {order} arrive?",
-           "The device is broken, I want a refund.",
-           "Thanks a lot for the quick help!",
-           "Could you call me back about invoice {order}?",
-           "My parcel arrived damaged.",
-           "Please update my delivery address.",
-           "Still waiting for the refund on {order}.",
-           "All good, thank you."],
+    "de": [
+        "Hallo, wann wird meine Bestellung {order} geliefert?",
+        "Das Gerät ist defekt, ich möchte es reklamieren.",
+        "Vielen Dank für die schnelle Hilfe!",
+        "Können Sie mich bitte zurückrufen? Es geht um Rechnung {order}.",
+        "Meine Lieferung ist beschädigt angekommen.",
+        "Ich möchte meine Adresse ändern.",
+        "Wo bleibt meine Rückerstattung für {order}?",
+        "Grüße aus München, alles bestens.",
+    ],
+    "en": [
+        "Hi, when will order {order} arrive?",
+        "The device is broken, I want a refund.",
+        "Thanks a lot for the quick help!",
+        "Could you call me back about invoice {order}?",
+        "My parcel arrived damaged.",
+        "Please update my delivery address.",
+        "Still waiting for the refund on {order}.",
+        "All good, thank you.",
+    ],
 }
 OUTBOUND = {
-    "de": ["Ihre Bestellung {order} ist unterwegs.",
-           "Wir haben Ihre Reklamation erhalten und melden uns.",
-           "Ihre Rückerstattung für {order} wurde veranlasst.",
-           "Guten Tag, wir rufen Sie morgen zurück."],
-    "en": ["Your order {order} has shipped.",
-           "We received your complaint and will be in touch.",
-           "Your refund for {order} has been issued.",
-           "Hello, we will call you back tomorrow."],
+    "de": [
+        "Ihre Bestellung {order} ist unterwegs.",
+        "Wir haben Ihre Reklamation erhalten und melden uns.",
+        "Ihre Rückerstattung für {order} wurde veranlasst.",
+        "Guten Tag, wir rufen Sie morgen zurück.",
+    ],
+    "en": [
+        "Your order {order} has shipped.",
+        "We received your complaint and will be in touch.",
+        "Your refund for {order} has been issued.",
+        "Hello, we will call you back tomorrow.",
+    ],
 }
 OUR_NUMBER = "+4930901820"
 
@@ -83,8 +158,9 @@ def generate(
         per_customer[rng.randrange(customers)] += 1
     for index in range(customers):
         language = "de" if rng.random() < 0.65 else "en"
-        first, last = (GERMAN_FIRST, GERMAN_LAST) if language == "de" else (ENGLISH_FIRST,
-                                                                             ENGLISH_LAST)
+        first, last = (
+            (GERMAN_FIRST, GERMAN_LAST) if language == "de" else (ENGLISH_FIRST, ENGLISH_LAST)
+        )
         name = f"{rng.choice(first)} {rng.choice(last)}"
         number = _phone(rng, language)
         key = address_key(secret, "sms", number)
@@ -107,8 +183,7 @@ def generate(
                     address_key=key,
                     body=rng.choice(INBOUND[language]).format(order=order),
                 )
-                plan = plan_inbound(message, claimed_by=customer_id, already_recorded=False,
-                                    now=at)
+                plan = plan_inbound(message, claimed_by=customer_id, already_recorded=False, now=at)
                 assert plan is not None
                 customer_id = plan.customer_id
                 events += [
@@ -120,21 +195,33 @@ def generate(
                 continue
             assert customer_id is not None
             interaction_id = provider_event_id("demo", "outbound", sid)
-            events.append(SmsSent(
-                event_id=interaction_id, originator_id=interaction_id, customer_id=customer_id,
-                occurred_at=at, recorded_at=at, to_address=number, from_address=OUR_NUMBER,
-                body=rng.choice(OUTBOUND[language]).format(order=order),
-                sent_by=rng.choice(["agent.mueller", "agent.smith", "agent.yilmaz"]),
-            ))
+            events.append(
+                SmsSent(
+                    event_id=interaction_id,
+                    originator_id=interaction_id,
+                    customer_id=customer_id,
+                    occurred_at=at,
+                    recorded_at=at,
+                    to_address=number,
+                    from_address=OUR_NUMBER,
+                    body=rng.choice(OUTBOUND[language]).format(order=order),
+                    sent_by=rng.choice(["agent.mueller", "agent.smith", "agent.yilmaz"]),
+                )
+            )
             final = SmsStatus.DELIVERED if rng.random() < 0.95 else SmsStatus.UNDELIVERED
             for version, status in enumerate((SmsStatus.QUEUED, SmsStatus.SENT, final), start=2):
-                events.append(SmsStatusChanged(
-                    event_id=provider_event_id("twilio", "message-status", sid, status.value),
-                    originator_id=interaction_id, originator_version=version,
-                    customer_id=customer_id, occurred_at=at + timedelta(seconds=version),
-                    recorded_at=at + timedelta(seconds=version), status=status,
-                    provider_message_id=sid,
-                ))
+                events.append(
+                    SmsStatusChanged(
+                        event_id=provider_event_id("twilio", "message-status", sid, status.value),
+                        originator_id=interaction_id,
+                        originator_version=version,
+                        customer_id=customer_id,
+                        occurred_at=at + timedelta(seconds=version),
+                        recorded_at=at + timedelta(seconds=version),
+                        status=status,
+                        provider_message_id=sid,
+                    )
+                )
         yield events
 
 

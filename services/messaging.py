@@ -23,7 +23,9 @@ from services.recorder import Recorder
 
 
 class MessageSender(Protocol):
-    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage: ...
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str | None
+    ) -> SentMessage: ...
 
 
 class CommandRefused(ValueError):
@@ -89,7 +91,10 @@ class Messaging:
         existing = messages.fold(self.store.stream(interaction_id))
         if existing is not None:  # the same command again: report, do not resend
             return SendOutcome(
-                interaction_id, existing.status.value, existing.provider_message_id, None,
+                interaction_id,
+                existing.status.value,
+                existing.provider_message_id,
+                None,
                 self.store.max_notification_id(),
             )
         now = self.clock()

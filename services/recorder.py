@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import messages
 from domain.contacts import plan_inbound
-from events import AddressClaimed, Event, SmsReceived, SmsStatusChanged, address_claim_id
+from events import AddressClaimed, Event, InboundEvent, SmsStatusChanged, address_claim_id
 from services.eventstore import EventStore
 
 MAX_ATTEMPTS = 8
@@ -63,13 +63,13 @@ class Recorder:
         return Recorded(customer, tuple(ids))
 
     def _record_once(self, intake: Event) -> Recorded:
-        if isinstance(intake, SmsReceived):
+        if isinstance(intake, InboundEvent):
             return self._record_inbound(intake)
         if isinstance(intake, SmsStatusChanged):
             return self._record_status(intake)
         raise TypeError(f"the recorder does not take {intake.type} from the intake")
 
-    def _record_inbound(self, message: SmsReceived) -> Recorded:
+    def _record_inbound(self, message: InboundEvent) -> Recorded:
         already = self.store.exists(message.originator_id)
         claimed_by = None if already else self._owner_of(message.address_key)
         plan = plan_inbound(

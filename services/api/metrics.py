@@ -22,8 +22,10 @@ def new_metrics() -> Metrics:
     return Metrics(
         registry=registry,
         webhooks=Counter(
-            "contacthub_webhooks", "Provider webhooks by route and outcome",
-            ["route", "outcome"], registry=registry,
+            "contacthub_webhooks",
+            "Provider webhooks by route and outcome",
+            ["route", "outcome"],
+            registry=registry,
         ),
         webhook_seconds=Histogram(
             "contacthub_webhook_seconds", "Webhook handling time", ["route"], registry=registry
@@ -32,11 +34,13 @@ def new_metrics() -> Metrics:
             "contacthub_recorded_events", "Events appended to the store", registry=registry
         ),
         projector_position=Gauge(
-            "contacthub_projector_position", "Lowest notification id all views projected",
+            "contacthub_projector_position",
+            "Lowest notification id all views projected",
             registry=registry,
         ),
         store_position=Gauge(
-            "contacthub_store_position", "Highest notification id in the store",
+            "contacthub_store_position",
+            "Highest notification id in the store",
             registry=registry,
         ),
     )

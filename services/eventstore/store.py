@@ -27,7 +27,9 @@ class StoreLocation:
     env: dict[str, str]
 
 
-def store_location(database_url: str | None, data_dir: Path, purpose: str = "events") -> StoreLocation:
+def store_location(
+    database_url: str | None, data_dir: Path, purpose: str = "events"
+) -> StoreLocation:
     """SQLite file in the data folder, or the PostgreSQL database in the URL.
 
     `purpose` separates the SQLite files (events, views) so that projection
@@ -91,10 +93,7 @@ class EventStore:
         return list(ids or [])
 
     def stream(self, originator_id: UUID) -> list[Event]:
-        return [
-            self.mapper.to_domain_event(s)
-            for s in self.recorder.select_events(originator_id)
-        ]
+        return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(originator_id)]
 
     def exists(self, originator_id: UUID) -> bool:
         return bool(self.recorder.select_events(originator_id, limit=1))

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +44,10 @@ def cli_env(data_dir: Path, database_url: str | None, port: int) -> dict[str, st
 def start_serve(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
     def ready() -> bool:
@@ -107,10 +109,18 @@ def test_sigkill_loses_nothing_acknowledged_and_projections_resume(
     # Restart: everything acknowledged is in the store and, once projected, in the 360.
     proc = start_serve(env, port, tmp_path)
     try:
-        token = subprocess.run(
-            [CLI, "token", "create", "--role", "agent"], env=env, cwd=tmp_path,
-            capture_output=True, text=True, check=True,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [CLI, "token", "create", "--role", "agent"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         hub = build_hub(settings_of(env))
         stored = {
             e.provider_message_id
@@ -128,15 +138,14 @@ def test_sigkill_loses_nothing_acknowledged_and_projections_resume(
                 for line in metrics.splitlines()
                 if line.startswith("contacthub_") and " " in line
             }
-            return (
-                values["contacthub_projector_position"] == values["contacthub_store_position"]
-            )
+            return values["contacthub_projector_position"] == values["contacthub_store_position"]
 
         wait_until(all_projected, timeout=10)
         total = 0
         for n in range(40):
             found = httpx.get(
-                base + "/api/v1/customers", params={"q": f"+49176{10_000_000 + n}"},
+                base + "/api/v1/customers",
+                params={"q": f"+49176{10_000_000 + n}"},
                 headers=headers,
             ).json()["items"]
             total += sum(c["interaction_count"] for c in found)

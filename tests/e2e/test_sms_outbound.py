@@ -46,9 +46,11 @@ def test_sent_sms_reaches_twilio_and_callbacks_move_it_forward_monotonically(
         assert answer.status_code == 200, answer.text
 
     interaction = wait_until(
-        lambda: (i := api.get(f"/interactions/{sent['interaction_id']}").json()).get("status")
-        == "delivered"
-        and i
+        lambda: (
+            (i := api.get(f"/interactions/{sent['interaction_id']}").json()).get("status")
+            == "delivered"
+            and i
+        )
     )
     assert interaction["direction"] == "outbound"
     assert interaction["agent"] == "agent.test"

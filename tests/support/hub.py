@@ -63,8 +63,13 @@ def inbound_sms_form(sid_suffix: int, sender: str, body: str) -> dict[str, str]:
 
 
 def post_signed(
-    client: httpx.Client, base_url: str, path: str, form: Mapping[str, str],
-    *, token: str = AUTH_TOKEN, signature: str | None = None,
+    client: httpx.Client,
+    base_url: str,
+    path: str,
+    form: Mapping[str, str],
+    *,
+    token: str = AUTH_TOKEN,
+    signature: str | None = None,
 ) -> httpx.Response:
     """Posts a form as Twilio does, signed with Twilio's real algorithm."""
     url = base_url + path

@@ -33,15 +33,15 @@ def parse_before(before: str | None) -> tuple[str, str] | None:
     return before, ""
 
 
-def timeline_page(hub: Hub, customer_id: UUID, limit: int, before: str | None) -> schemas.TimelinePage:
+def timeline_page(
+    hub: Hub, customer_id: UUID, limit: int, before: str | None
+) -> schemas.TimelinePage:
     rows = hub.views.customer360.timeline(customer_id, limit + 1, parse_before(before))
     more = len(rows) > limit
     rows = rows[:limit]
     items = [schemas.TimelineItem.model_validate(r) for r in rows]
     next_before = (
-        f"{rows[-1]['occurred_at']}{CURSOR_SEPARATOR}{rows[-1]['interaction_id']}"
-        if more
-        else None
+        f"{rows[-1]['occurred_at']}{CURSOR_SEPARATOR}{rows[-1]['interaction_id']}" if more else None
     )
     return schemas.TimelinePage(items=items, next_before=next_before)
 

@@ -44,9 +44,7 @@ async def verified_form(request: Request, hub: Hub) -> dict[str, str]:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "Twilio webhooks are not configured: set CONTACTHUB_TWILIO_AUTH_TOKEN",
         )
-    if not request.headers.get("content-type", "").startswith(
-        "application/x-www-form-urlencoded"
-    ):
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "Twilio webhooks are application/x-www-form-urlencoded",

@@ -66,7 +66,7 @@ def token_create(
 
     hub = build_hub(_settings())
     token = hub.tokens.create(role, name or f"{role.value}-token")
-    console.print(f"created a {role.value} token; keep it secret, it is not shown again:")
+    console.print(f"created a token with role {role.value}; keep it secret, it is not shown again:")
     print(token)
 
 
@@ -95,8 +95,9 @@ def demo(
                 progress=lambda n: progress.advance(task, n),
             )
         except IntegrityError:
-            console.print(f"[red]demo data with seed {seed} is already loaded; use --seed N[/red]")
-            raise typer.Exit(1) from None
+            # Loading the same sample twice is a no-op, so `demo && serve` can be re-run.
+            console.print(f"demo data with seed {seed} is already loaded (another: --seed N)")
+            return
         total = hub.store.max_notification_id() - hub.projector.position
         task2 = progress.add_task("projecting read models", total=total * len(hub.views.all))
         hub.projector.catch_up(progress=lambda n: progress.advance(task2, n))

@@ -1,0 +1,88 @@
+"""Authentication, roles, OpenAPI, health and metrics over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.auth import Role
+from services.bootstrap import Hub
+
+CUSTOMER = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/customers?q=anna"),
+        ("GET", f"/api/v1/customers/{CUSTOMER}"),
+        ("GET", f"/api/v1/customers/{CUSTOMER}/timeline"),
+        ("GET", f"/api/v1/interactions/{CUSTOMER}"),
+        ("POST", f"/api/v1/customers/{CUSTOMER}/messages"),
+    ],
+)
+def test_every_api_call_without_a_valid_token_is_401(
+    client: httpx.Client, base_url: str, method: str, path: str
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer chub_wrong"}, {"Authorization": "Basic x"}):
+        response = client.request(method, base_url + path, headers=headers, json={})
+        assert response.status_code == 401, (headers, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_an_auditor_may_read_but_not_send(client: httpx.Client, base_url: str, hub: Hub) -> None:
+    token = hub.tokens.create(Role.AUDITOR, "auditor.test")
+    headers = {"Authorization": f"Bearer {token}"}
+    read = client.get(base_url + "/api/v1/customers", params={"q": "anna"}, headers=headers)
+    assert read.status_code == 200
+    send = client.post(
+        base_url + f"/api/v1/customers/{CUSTOMER}/messages",
+        json={"channel": "sms", "body": "x"}, headers=headers,
+    )
+    assert send.status_code == 403
+
+
+def test_malformed_commands_are_422_naming_the_field(api: httpx.Client) -> None:
+    response = api.post(f"/customers/{CUSTOMER}/messages", json={"channel": "fax", "body": ""})
+    assert response.status_code == 422
+    assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
+        ("body", "channel"), ("body", "body")
+    }
+    assert api.get("/customers/not-a-uuid").status_code == 422
+
+
+def test_openapi_documents_the_public_routes(client: httpx.Client, base_url: str) -> None:
+    document = client.get(base_url + "/openapi.json").json()
+    paths = document["paths"]
+    for path in (
+        "/webhooks/twilio/sms", "/webhooks/twilio/sms/status", "/api/v1/customers",
+        "/api/v1/customers/{customer_id}", "/api/v1/customers/{customer_id}/timeline",
+        "/api/v1/customers/{customer_id}/messages", "/api/v1/interactions/{interaction_id}",
+        "/healthz", "/readyz", "/metrics",
+    ):
+        assert path in paths, path
+    assert "HTTPBearer" in document["components"]["securitySchemes"]
+
+
+def test_health_readiness_and_metrics(client: httpx.Client, base_url: str) -> None:
+    assert client.get(base_url + "/healthz").json() == {"status": "ok"}
+    ready = client.get(base_url + "/readyz")
+    assert ready.status_code == 200 and ready.json()["store"] == "ok"
+    metrics = client.get(base_url + "/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "contacthub_store_position" in metrics.text
+
+
+def test_schema_command_writes_a_json_schema_per_event(tmp_path: Path) -> None:
+    cli = str(Path(sys.executable).parent / "contacthub")
+    subprocess.run([cli, "schema", "--out", str(tmp_path)], check=True, capture_output=True)
+    written = {p.name for p in tmp_path.glob("*.json")}
+    assert {"SmsReceived.v1.json", "CustomerRegistered.v1.json"} <= written
+    schema = json.loads((tmp_path / "SmsReceived.v1.json").read_text())
+    assert "body" in schema["x-personal-data"]
+    assert {"event_id", "occurred_at", "schema_version"} <= set(schema["properties"])

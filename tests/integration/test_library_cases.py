@@ -1,0 +1,63 @@
+"""Our views extend the library's tracking recorders: they must pass its own test
+cases (eventsourcing.tests), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from eventsourcing.persistence import TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.tests.persistence import TrackingRecorderTestCase
+
+from projections.customer360 import Customer360Postgres, Customer360SQLite
+from projections.identity import IdentityIndexPostgres, IdentityIndexSQLite
+from services.eventstore.store import store_location
+from tests.support.postgres import create_database, drop_database
+
+
+def sqlite_datastore(case: TrackingRecorderTestCase) -> SQLiteDatastore:
+    folder = tempfile.TemporaryDirectory()
+    case.addCleanup(folder.cleanup)
+    return SQLiteDatastore(str(Path(folder.name) / "views.sqlite"))
+
+
+def postgres_datastore(case: TrackingRecorderTestCase) -> PostgresDatastore:
+    url = create_database()
+    env = store_location(url, Path(".")).env
+    datastore = PostgresDatastore(
+        env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"],
+        env["POSTGRES_USER"], env["POSTGRES_PASSWORD"],
+    )
+    case.addCleanup(drop_database, url)
+    case.addCleanup(datastore.close)
+    return datastore
+
+
+class TestCustomer360SQLiteAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        view = Customer360SQLite(sqlite_datastore(self))
+        view.setup()
+        return view
+
+
+class TestIdentitySQLiteAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        view = IdentityIndexSQLite(sqlite_datastore(self))
+        view.setup()
+        return view
+
+
+class TestCustomer360PostgresAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        view = Customer360Postgres(postgres_datastore(self))
+        view.setup()
+        return view
+
+
+class TestIdentityPostgresAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        view = IdentityIndexPostgres(postgres_datastore(self))
+        view.setup()
+        return view

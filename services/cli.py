@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,18 @@ console = Console(stderr=True)
 
 def _settings() -> Settings:
     return Settings()
+
+
+@contextmanager
+def _exclusive(settings: Settings, name: str) -> Iterator[None]:
+    from services.locks import AlreadyRunning, exclusive
+
+    try:
+        with exclusive(settings, name):
+            yield
+    except AlreadyRunning as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 def _progress() -> Progress:
@@ -50,10 +64,13 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
-    hub = build_hub(settings)
-    where = (settings.database_url and "PostgreSQL") or f"SQLite in {settings.data_dir.resolve()}"
-    console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
-    uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+    with _exclusive(settings, "projector"):
+        hub = build_hub(settings)
+        where = (
+            "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+        )
+        console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
 
 
 @token_app.command("create")
@@ -109,15 +126,17 @@ def replay() -> None:
     """Drop and rebuild every read model from the event store; prints their checksums."""
     from services.bootstrap import build_hub
 
-    hub = build_hub(_settings())
-    total = hub.store.max_notification_id()
-    for view in hub.views.all:
-        view.drop()
-    with _progress() as progress:
-        task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))
-        hub.projector.catch_up(progress=lambda n: progress.advance(task, n))
-    for view in hub.views.all:
-        print(f"{view.name} {view.checksum()}")
+    settings = _settings()
+    with _exclusive(settings, "projector"):
+        hub = build_hub(settings)
+        total = hub.store.max_notification_id()
+        for view in hub.views.all:
+            view.drop()
+        with _progress() as progress:
+            task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))
+            hub.projector.catch_up(progress=lambda n: progress.advance(task, n))
+        for view in hub.views.all:
+            print(f"{view.name} {view.checksum()}")
 
 
 @app.command()

@@ -42,7 +42,8 @@ def test_an_auditor_may_read_but_not_send(client: httpx.Client, base_url: str, h
     assert read.status_code == 200
     send = client.post(
         base_url + f"/api/v1/customers/{CUSTOMER}/messages",
-        json={"channel": "sms", "body": "x"}, headers=headers,
+        json={"channel": "sms", "body": "x"},
+        headers=headers,
     )
     assert send.status_code == 403
 
@@ -51,7 +52,8 @@ def test_malformed_commands_are_422_naming_the_field(api: httpx.Client) -> None:
     response = api.post(f"/customers/{CUSTOMER}/messages", json={"channel": "fax", "body": ""})
     assert response.status_code == 422
     assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
-        ("body", "channel"), ("body", "body")
+        ("body", "channel"),
+        ("body", "body"),
     }
     assert api.get("/customers/not-a-uuid").status_code == 422
 
@@ -60,10 +62,16 @@ def test_openapi_documents_the_public_routes(client: httpx.Client, base_url: str
     document = client.get(base_url + "/openapi.json").json()
     paths = document["paths"]
     for path in (
-        "/webhooks/twilio/sms", "/webhooks/twilio/sms/status", "/api/v1/customers",
-        "/api/v1/customers/{customer_id}", "/api/v1/customers/{customer_id}/timeline",
-        "/api/v1/customers/{customer_id}/messages", "/api/v1/interactions/{interaction_id}",
-        "/healthz", "/readyz", "/metrics",
+        "/webhooks/twilio/sms",
+        "/webhooks/twilio/sms/status",
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/timeline",
+        "/api/v1/customers/{customer_id}/messages",
+        "/api/v1/interactions/{interaction_id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
     ):
         assert path in paths, path
     assert "HTTPBearer" in document["components"]["securitySchemes"]

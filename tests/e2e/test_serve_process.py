@@ -169,3 +169,19 @@ def test_replay_rebuilds_read_models_equal_to_the_live_ones(
     rebuilt = dict(line.split() for line in replayed.stdout.strip().splitlines())
     assert rebuilt == live
     assert {view.name: view.checksum() for view in hub.views.all} == live
+
+
+def test_replay_refuses_to_run_beside_a_live_projector(env: dict[str, str], tmp_path: Path) -> None:
+    port = int(env["PORT"])
+    proc = start_serve(env, port, tmp_path)
+    try:
+        refused = subprocess.run(
+            [CLI, "replay"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert refused.returncode == 1
+        assert "stop it first" in refused.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    done = subprocess.run([CLI, "replay"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

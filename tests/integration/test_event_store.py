@@ -26,9 +26,16 @@ def store(tmp_path: Path, database_url: str | None) -> Iterator[EventStore]:
 def message(customer: object, sid: str = "SM" + "9" * 32) -> SmsReceived:
     event_id = provider_event_id("twilio", "message", sid)
     return SmsReceived(
-        event_id=event_id, originator_id=event_id, customer_id=customer, occurred_at=AT,
-        recorded_at=AT, provider_message_id=sid, from_address="+4917699887766",
-        to_address="+4930901820", address_key="k1", body="Meine Waschmaschine ist kaputt",
+        event_id=event_id,
+        originator_id=event_id,
+        customer_id=customer,
+        occurred_at=AT,
+        recorded_at=AT,
+        provider_message_id=sid,
+        from_address="+4917699887766",
+        to_address="+4930901820",
+        address_key="k1",
+        body="Meine Waschmaschine ist kaputt",
     )
 
 

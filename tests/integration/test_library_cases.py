@@ -27,8 +27,11 @@ def postgres_datastore(case: TrackingRecorderTestCase) -> PostgresDatastore:
     url = create_database()
     env = store_location(url, Path(".")).env
     datastore = PostgresDatastore(
-        env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"],
-        env["POSTGRES_USER"], env["POSTGRES_PASSWORD"],
+        env["POSTGRES_DBNAME"],
+        env["POSTGRES_HOST"],
+        env["POSTGRES_PORT"],
+        env["POSTGRES_USER"],
+        env["POSTGRES_PASSWORD"],
     )
     case.addCleanup(drop_database, url)
     case.addCleanup(datastore.close)

@@ -32,9 +32,14 @@ def history(n: int, customer: UUID | None = None) -> tuple[UUID, list[Event]]:
         sid = f"SM{i:032x}"
         eid = provider_event_id("twilio", "message", sid)
         message = SmsReceived(
-            event_id=eid, originator_id=eid, occurred_at=T0 + timedelta(minutes=i),
-            provider_message_id=sid, from_address="+4917611112222", to_address="+4930901820",
-            address_key="key-1", body=f"Nachricht {i}",
+            event_id=eid,
+            originator_id=eid,
+            occurred_at=T0 + timedelta(minutes=i),
+            provider_message_id=sid,
+            from_address="+4917611112222",
+            to_address="+4930901820",
+            address_key="key-1",
+            body=f"Nachricht {i}",
         )
         plan = plan_inbound(message, claimed_by=customer, already_recorded=False, now=T0)
         assert plan is not None
@@ -56,12 +61,8 @@ def test_the_360_counts_and_pages_the_timeline_newest_first(views: Views) -> Non
     c360 = views.customer360
     row = c360.customer(customer)
     assert row is not None and row["interaction_count"] == 7
-    assert row["last_contact_at"] == (T0 + timedelta(minutes=6)).isoformat(
-        timespec="microseconds"
-    )
-    assert c360.channel_counts(customer) == [
-        {"channel": "sms", "direction": "inbound", "count": 7}
-    ]
+    assert row["last_contact_at"] == (T0 + timedelta(minutes=6)).isoformat(timespec="microseconds")
+    assert c360.channel_counts(customer) == [{"channel": "sms", "direction": "inbound", "count": 7}]
     page1 = c360.timeline(customer, 3)
     page2 = c360.timeline(customer, 3, (page1[-1]["occurred_at"], page1[-1]["interaction_id"]))
     page3 = c360.timeline(customer, 3, (page2[-1]["occurred_at"], page2[-1]["interaction_id"]))
@@ -85,8 +86,12 @@ def test_status_updates_only_move_forward(views: Views) -> None:
     interaction = events[-1].originator_id
     changes: list[Event] = [
         SmsStatusChanged(
-            event_id=provider_event_id("t", status.value), originator_id=interaction,
-            originator_version=2 + i, customer_id=customer, occurred_at=T0, status=status,
+            event_id=provider_event_id("t", status.value),
+            originator_id=interaction,
+            originator_version=2 + i,
+            customer_id=customer,
+            occurred_at=T0,
+            status=status,
         )
         for i, status in enumerate([SmsStatus.DELIVERED, SmsStatus.SENT])
     ]

@@ -25,9 +25,14 @@ SECRET = b"k" * 32
 def message(sid: str = "SM" + "1" * 32) -> SmsReceived:
     event_id = provider_event_id("twilio", "message", sid)
     return SmsReceived(
-        event_id=event_id, originator_id=event_id, occurred_at=AT, provider_message_id=sid,
-        from_address="+4917612345678", to_address="+4930901820",
-        address_key=address_key(SECRET, "sms", "+4917612345678"), body="Hallo",
+        event_id=event_id,
+        originator_id=event_id,
+        occurred_at=AT,
+        provider_message_id=sid,
+        from_address="+4917612345678",
+        to_address="+4930901820",
+        address_key=address_key(SECRET, "sms", "+4917612345678"),
+        body="Hallo",
     )
 
 
@@ -66,9 +71,7 @@ def test_an_unknown_sender_becomes_a_customer_who_claims_the_address() -> None:
 
 def test_two_first_contacts_from_one_number_converge_on_one_customer() -> None:
     first = plan_inbound(message(), claimed_by=None, already_recorded=False, now=AT)
-    second = plan_inbound(
-        message("SM" + "2" * 32), claimed_by=None, already_recorded=False, now=AT
-    )
+    second = plan_inbound(message("SM" + "2" * 32), claimed_by=None, already_recorded=False, now=AT)
     assert first is not None and second is not None
     assert first.customer_id == second.customer_id
     # Same streams at the same versions: the store lets only one of them in.

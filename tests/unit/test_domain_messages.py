@@ -17,15 +17,23 @@ SID = "SM" + "a" * 32
 
 def sent(interaction: UUID, customer: UUID) -> SmsSent:
     return SmsSent(
-        event_id=interaction, originator_id=interaction, customer_id=customer, occurred_at=AT,
-        to_address="+4917612345678", from_address="+4930901820", body="Hallo",
+        event_id=interaction,
+        originator_id=interaction,
+        customer_id=customer,
+        occurred_at=AT,
+        to_address="+4917612345678",
+        from_address="+4930901820",
+        body="Hallo",
     )
 
 
 def callback(interaction: UUID, status: SmsStatus) -> SmsStatusChanged:
     return SmsStatusChanged(
         event_id=provider_event_id("twilio", "message-status", SID, status.value),
-        originator_id=interaction, occurred_at=AT, status=status, provider_message_id=SID,
+        originator_id=interaction,
+        occurred_at=AT,
+        status=status,
+        provider_message_id=SID,
     )
 
 

@@ -17,9 +17,14 @@ from adapters.sms.translate import (
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FORM = {
-    "MessageSid": "SM" + "0" * 31 + "1", "AccountSid": "AC" + "1" * 32,
-    "From": "whatsapp:+4917612345678", "To": "whatsapp:+4930901820", "Body": "Grüße",
-    "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/media/1", "SmsStatus": "received",
+    "MessageSid": "SM" + "0" * 31 + "1",
+    "AccountSid": "AC" + "1" * 32,
+    "From": "whatsapp:+4917612345678",
+    "To": "whatsapp:+4930901820",
+    "Body": "Grüße",
+    "NumMedia": "1",
+    "MediaUrl0": "https://api.twilio.com/media/1",
+    "SmsStatus": "received",
 }
 
 
@@ -36,8 +41,9 @@ def test_whatsapp_senders_are_their_own_channel_with_media() -> None:
 def test_the_same_message_sid_gives_the_same_event_id() -> None:
     model = TwilioInboundMessage.model_validate(FORM)
     one = inbound_message_event(model, FORM, received_at=AT, address_secret=b"s" * 32)
-    two = inbound_message_event(model, FORM, received_at=datetime.now(UTC),
-                                address_secret=b"s" * 32)
+    two = inbound_message_event(
+        model, FORM, received_at=datetime.now(UTC), address_secret=b"s" * 32
+    )
     assert one.event_id == two.event_id
 
 

@@ -55,6 +55,7 @@ def _progress() -> Progress:
 def serve(
     host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = True,
 ) -> None:
     """Run gateway, recorder, projector and API in one process (the embedded default)."""
     import uvicorn
@@ -70,7 +71,9 @@ def serve(
             "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
         )
         console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(hub), host=host, port=port, log_level="info", access_log=access_log
+        )
 
 
 @token_app.command("create")

@@ -3,6 +3,7 @@
 # PostgreSQL and its test role, then runs lint, types, import contracts and pytest.
 # Extra arguments go to pytest (paths relative to the repo root).
 # CONTACTHUB_SKIP_LINT=1 skips ruff, mypy and lint-imports (local use only).
+# CONTACTHUB_SETUP_ONLY=1 stops after the set-up (bench/run.sh uses it).
 set -euo pipefail
 
 # The broker binary for tests (tests/support/tansu.py); not an app dependency.
@@ -101,6 +102,11 @@ SELECT 'CREATE DATABASE contacthub OWNER contacthub'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'contacthub') \gexec
 SQL
     export CONTACTHUB_TEST_DATABASE_URL=postgresql://contacthub:contacthub@127.0.0.1:5432/contacthub
+fi
+
+if [ "${CONTACTHUB_SETUP_ONLY:-}" = 1 ]; then
+    step "set-up done (CONTACTHUB_SETUP_ONLY=1): not running checks or tests"
+    exit 0
 fi
 
 # --- checks ------------------------------------------------------------------

@@ -1,0 +1,136 @@
+"""The benchmark: raw limits and our figures in one run, on this machine.
+
+    bash bench/run.sh [--quick] [--out DIR]
+
+Writes DIR/<stamp>.json, DIR/<stamp>.md (the table) and DIR/<stamp>.png (the
+plot), and prints the table. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import raw, report, scenarios
+from tests.support.postgres import create_database, drop_database
+
+TARGETS = {
+    "gateway_rps": 2000.0,
+    "gateway_p99_ms": 50.0,
+    "c360_p99_ms": 20.0,
+    "replay_eps": 50_000.0,
+}
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, object]:
+    import psutil
+
+    return {
+        "cpus": raw.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data, short runs (< 2 min)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
+    quick = args.quick
+    seconds = 5 if quick else 20
+    sizes = [5_000, 10_000, 20_000] if quick else [200_000, 700_000, 2_000_000]
+    raw_events = 20_000 if quick else 200_000
+
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="contacthub-bench-"))
+    result: dict[str, object] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "machine": machine(),
+    }
+    databases: list[str] = []
+
+    def database() -> str:
+        databases.append(create_database())
+        return databases[-1]
+
+    try:
+        log("raw: eventsourcing batched append (500 per insert), PostgreSQL and SQLite")
+        pg_raw = database()
+        result["raw_append_pg_eps"] = raw.batched_append(pg_raw, work / "raw", raw_events)
+        result["raw_append_sqlite_eps"] = raw.batched_append(None, work / "raw-lite", raw_events)
+        log("raw: notification-log read with decoding (PostgreSQL)")
+        result["raw_read_pg_eps"] = raw.notification_read(pg_raw, work / "raw", "raw")
+        log("raw: trivial FastAPI endpoint (uvicorn, one worker) under wrk")
+        trivial, trivial_rss = raw.trivial_endpoint(work, seconds)
+        result["raw_trivial_rps"] = trivial.requests_per_second
+        result["raw_trivial_p99_ms"] = trivial.p99_ms
+
+        for store, url in (("sqlite", None), ("postgres", database())):
+            log(f"gateway: signed Twilio webhooks on one worker ({store}, embedded bus)")
+            gw = scenarios.gateway(work / f"gw-{store}", url, seconds)
+            result[f"gateway_{store}"] = {
+                "rps": gw.load.requests_per_second, "p50_ms": gw.load.p50_ms,
+                "p99_ms": gw.load.p99_ms, "sent": gw.load.requests, "non_2xx": gw.load.non_2xx,
+                "socket_errors": gw.load.errors, "recorded": gw.recorded,
+                "peak_rss_mib": gw.peak_rss / 2**20,
+                "ratio_to_trivial": gw.load.requests_per_second / trivial.requests_per_second,
+            }
+
+        log("history: customer 360 and timeline as history grows (PostgreSQL)")
+        history_url = database()
+        points = scenarios.grow_and_measure(work / "history", history_url, sizes, seconds, log)
+        result["history"] = [
+            {
+                "customers": p.customers, "interactions": p.interactions,
+                "load_interactions_per_s": (p.interactions - (sizes[i - 1] if i else 0))
+                / p.load_seconds,
+                "project_events_per_s": p.projected_events / p.project_seconds,
+                "c360_rps": p.c360.requests_per_second, "c360_p50_ms": p.c360.p50_ms,
+                "c360_p99_ms": p.c360.p99_ms, "timeline_p50_ms": p.timeline.p50_ms,
+                "timeline_p99_ms": p.timeline.p99_ms, "api_peak_rss_mib": p.peak_rss / 2**20,
+            }
+            for i, p in enumerate(points)
+        ]
+        log("replay: rebuild all read models from the store (PostgreSQL)")
+        replay_eps, replayed = scenarios.replay(work / "history", history_url)
+        result["replay_eps"] = replay_eps
+        result["replay_events"] = replayed
+        log("raw: notification-log read of the same store")
+        result["raw_read_history_eps"] = raw.notification_read(
+            history_url, work / "history", "contacthub"
+        )
+        result["trivial_peak_rss_mib"] = trivial_rss / 2**20
+    finally:
+        for url in databases:
+            drop_database(url)
+        shutil.rmtree(work, ignore_errors=True)
+    result["seconds"] = time.perf_counter() - started
+    result["targets"] = TARGETS
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ("-quick" if quick else "")
+    (args.out / f"{stamp}.json").write_text(json.dumps(result, indent=2))
+    table = report.markdown(result)
+    (args.out / f"{stamp}.md").write_text(table)
+    report.plot(result, args.out / f"{stamp}.png")
+    print(table)
+    log(f"wrote {args.out / stamp}.json, .md and .png in {result['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

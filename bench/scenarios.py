@@ -1,0 +1,135 @@
+"""Our figures: gateway, customer 360 as history grows, replay."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from adapters.sms.verify import twilio_signature
+from bench.load import LoadResult, request_line, run_wrk
+from bench.servers import VENV_BIN, free_port, hub_env, process
+from services.auth import Role
+from services.bootstrap import build_hub
+from services.demo import load_demo
+from services.settings import Settings
+
+AUTH_TOKEN = "bench-twilio-token"
+ACCOUNT = "AC" + "b" * 32
+
+
+def serve_args(port: int) -> list[str]:
+    return [str(VENV_BIN / "contacthub"), "serve", "--port", str(port), "--no-access-log"]
+
+
+def signed_webhooks(public_url: str, count: int, senders: int) -> list[str]:
+    """`count` distinct inbound SMS (distinct MessageSids) from `senders` numbers."""
+    path = "/webhooks/twilio/sms"
+    rng = random.Random(7)
+    lines = []
+    for n in range(count):
+        form = {
+            "MessageSid": f"SM{rng.getrandbits(128):032x}", "AccountSid": ACCOUNT,
+            "From": f"+49176{10_000_000 + n % senders}", "To": "+4930901820",
+            "Body": "Hallo, meine Bestellung ist noch nicht angekommen.", "NumMedia": "0",
+        }
+        signature = twilio_signature(AUTH_TOKEN, public_url + path, form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": signature}
+        lines.append(request_line("POST", path, headers, urlencode(form)))
+    return lines
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    load: LoadResult
+    peak_rss: int
+    recorded: int
+
+
+def gateway(data_dir: Path, database_url: str | None, seconds: int) -> GatewayResult:
+    """Signed Twilio webhooks/s on one worker of `contacthub serve` (embedded bus)."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    env = hub_env(data_dir, database_url, CONTACTHUB_PUBLIC_URL=public,
+                  CONTACTHUB_TWILIO_AUTH_TOKEN=AUTH_TOKEN)
+    # More distinct messages than the run can send, so none is a duplicate.
+    lines = signed_webhooks(public, count=seconds * 4000, senders=5000)
+    with process(serve_args(port), env, public + "/readyz") as rss:
+        load = run_wrk(public, lines, seconds=seconds)
+    hub = build_hub(Settings(data_dir=data_dir, database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    recorded = sum(
+        1 for _, e in hub.store.notifications(0, 10_000_000) if e.type == "SmsReceived"
+    )
+    return GatewayResult(load, rss.peak, recorded)
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    customers: int
+    interactions: int
+    load_seconds: float
+    project_seconds: float
+    projected_events: int
+    c360: LoadResult
+    timeline: LoadResult
+    peak_rss: int
+
+
+def grow_and_measure(
+    data_dir: Path, database_url: str | None, sizes: list[int], seconds: int,
+    progress: Callable[[str], None],
+) -> list[HistoryPoint]:
+    """Loads demo histories in steps (20 interactions per customer) and measures the
+    360 and timeline reads after each step: p99 must stay flat as history grows."""
+    settings = Settings(data_dir=data_dir, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    hub = build_hub(settings)
+    token = hub.tokens.create(Role.AGENT, "bench")
+    points: list[HistoryPoint] = []
+    loaded = 0
+    for step, size in enumerate(sizes):
+        add = size - loaded
+        customers = max(1, add // 20)
+        progress(f"history: adding {add:,} interactions ({customers:,} customers)")
+        started = time.perf_counter()
+        load_demo(hub.store, secret=hub.address_secret, customers=customers,
+                  interactions=add, seed=1000 + step, batch_size=2000)
+        load_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        projected = hub.projector.catch_up()
+        project_seconds = time.perf_counter() - started
+        loaded = size
+        ids = [r["customer_id"] for r in hub.views.customer360.db.query(
+            "SELECT customer_id FROM c360_customers")]
+        random.Random(step).shuffle(ids)
+        headers = {"Authorization": f"Bearer {token}"}
+        c360_lines = [request_line("GET", f"/api/v1/customers/{i}", headers) for i in ids[:5000]]
+        timeline_lines = [
+            request_line("GET", f"/api/v1/customers/{i}/timeline?limit=20", headers)
+            for i in ids[:5000]
+        ]
+        port = free_port()
+        env = hub_env(data_dir, database_url)
+        with process(serve_args(port), env, f"http://127.0.0.1:{port}/readyz") as rss:
+            progress(f"history: measuring reads at {size:,} interactions")
+            c360 = run_wrk(f"http://127.0.0.1:{port}", c360_lines, seconds=seconds)
+            timeline = run_wrk(f"http://127.0.0.1:{port}", timeline_lines, seconds=seconds)
+            peak = rss.peak
+        points.append(HistoryPoint(len(ids), size, load_seconds, project_seconds, projected,
+                                   c360, timeline, peak))
+    return points
+
+
+def replay(data_dir: Path, database_url: str | None) -> tuple[float, int]:
+    """Events/s rebuilding all read models from the store (what `contacthub replay`
+    does after its start-up): drop every view, then project the whole log."""
+    hub = build_hub(Settings(data_dir=data_dir, database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    events = hub.store.max_notification_id()
+    started = time.perf_counter()
+    for view in hub.views.all:
+        view.drop()
+    hub.projector.catch_up()
+    return events / (time.perf_counter() - started), events

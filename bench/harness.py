@@ -46,7 +46,9 @@ def machine() -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small data, short runs (< 2 min)")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
@@ -84,9 +86,13 @@ def main() -> None:
             log(f"gateway: signed Twilio webhooks on one worker ({store}, embedded bus)")
             gw = scenarios.gateway(work / f"gw-{store}", url, seconds)
             result[f"gateway_{store}"] = {
-                "rps": gw.load.requests_per_second, "p50_ms": gw.load.p50_ms,
-                "p99_ms": gw.load.p99_ms, "sent": gw.load.requests, "non_2xx": gw.load.non_2xx,
-                "socket_errors": gw.load.errors, "recorded": gw.recorded,
+                "rps": gw.load.requests_per_second,
+                "p50_ms": gw.load.p50_ms,
+                "p99_ms": gw.load.p99_ms,
+                "sent": gw.load.requests,
+                "non_2xx": gw.load.non_2xx,
+                "socket_errors": gw.load.errors,
+                "recorded": gw.recorded,
                 "peak_rss_mib": gw.peak_rss / 2**20,
                 "ratio_to_trivial": gw.load.requests_per_second / trivial.requests_per_second,
             }
@@ -96,13 +102,17 @@ def main() -> None:
         points = scenarios.grow_and_measure(work / "history", history_url, sizes, seconds, log)
         result["history"] = [
             {
-                "customers": p.customers, "interactions": p.interactions,
+                "customers": p.customers,
+                "interactions": p.interactions,
                 "load_interactions_per_s": (p.interactions - (sizes[i - 1] if i else 0))
                 / p.load_seconds,
                 "project_events_per_s": p.projected_events / p.project_seconds,
-                "c360_rps": p.c360.requests_per_second, "c360_p50_ms": p.c360.p50_ms,
-                "c360_p99_ms": p.c360.p99_ms, "timeline_p50_ms": p.timeline.p50_ms,
-                "timeline_p99_ms": p.timeline.p99_ms, "api_peak_rss_mib": p.peak_rss / 2**20,
+                "c360_rps": p.c360.requests_per_second,
+                "c360_p50_ms": p.c360.p50_ms,
+                "c360_p99_ms": p.c360.p99_ms,
+                "timeline_p50_ms": p.timeline.p50_ms,
+                "timeline_p99_ms": p.timeline.p99_ms,
+                "api_peak_rss_mib": p.peak_rss / 2**20,
             }
             for i, p in enumerate(points)
         ]

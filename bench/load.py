@@ -34,9 +34,14 @@ def parse_wrk(output: str) -> LoadResult:
     p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return LoadResult(
-        rps, p50, p99, total,
+        rps,
+        p50,
+        p99,
+        total,
         int(non_2xx.group(1)) if non_2xx else 0,
         sum(int(g) for g in errors.groups()) if errors else 0,
     )
@@ -50,10 +55,21 @@ def run_wrk(
         file.write("\n".join(lines) + "\n")
     try:
         output = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-             "-s", str(LUA), url],
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(LUA),
+                url,
+            ],
             env=os.environ | {"REQUESTS_FILE": file.name},
-            capture_output=True, text=True, check=True, timeout=seconds + 60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
         ).stdout
     finally:
         os.unlink(file.name)

@@ -34,13 +34,13 @@ def batched_append(
     recorder = library_recorder(database_url, data_dir, name)
     started = time.perf_counter()
     for _ in range(events // batch):
-        recorder.insert_events(
-            [StoredEvent(uuid4(), 1, "Raw", STATE) for _ in range(batch)]
-        )
+        recorder.insert_events([StoredEvent(uuid4(), 1, "Raw", STATE) for _ in range(batch)])
     return events / (time.perf_counter() - started)
 
 
-def notification_read(database_url: str | None, data_dir: Path, name: str, page: int = 1000) -> float:
+def notification_read(
+    database_url: str | None, data_dir: Path, name: str, page: int = 1000
+) -> float:
     """Decoded events/s reading a recorder's whole notification log."""
     recorder = library_recorder(database_url, data_dir, name)
     started = time.perf_counter()
@@ -60,11 +60,21 @@ def trivial_endpoint(data_dir: Path, seconds: int) -> tuple[LoadResult, int]:
     """A FastAPI endpoint doing nothing, on the same server stack as the hub."""
     port = free_port()
     env = hub_env(data_dir, None) | {"PYTHONPATH": str(Path(__file__).parent.parent)}
-    args = [str(VENV_BIN / "uvicorn"), "bench.trivial_app:app", "--port", str(port),
-            "--log-level", "warning", "--no-access-log"]
+    args = [
+        str(VENV_BIN / "uvicorn"),
+        "bench.trivial_app:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     with process(args, env, f"http://127.0.0.1:{port}/ping") as rss:
-        lines = [request_line("POST", "/ping", {"Content-Type": "application/x-www-form-urlencoded"},
-                              "a=1")]
+        lines = [
+            request_line(
+                "POST", "/ping", {"Content-Type": "application/x-www-form-urlencoded"}, "a=1"
+            )
+        ]
         result = run_wrk(f"http://127.0.0.1:{port}", lines, seconds=seconds)
     return result, rss.peak
 

@@ -23,46 +23,93 @@ def markdown(r: dict[str, Any]) -> str:
     trivial = r["raw_trivial_rps"]
     for store in ("sqlite", "postgres"):
         g = r[f"gateway_{store}"]
-        lines.append(_row(
-            f"gateway, signed webhooks/s, embedded bus, {store}",
-            f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
-            f"trivial endpoint {trivial:,.0f}/s", f"{g['ratio_to_trivial']:.0%}",
-            ">= 2,000/s, p99 < 50 ms",
-            g["rps"] >= 2000 and g["p99_ms"] < 50,
-        ))
+        lines.append(
+            _row(
+                f"gateway, signed webhooks/s, embedded bus, {store}",
+                f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
+                f"trivial endpoint {trivial:,.0f}/s",
+                f"{g['ratio_to_trivial']:.0%}",
+                ">= 2,000/s, p99 < 50 ms",
+                g["rps"] >= 2000 and g["p99_ms"] < 50,
+            )
+        )
     last = r["history"][-1]
-    lines.append(_row(
-        f"customer 360 p99 at {last['customers']:,} customers / {last['interactions']:,} interactions",
-        f"{last['c360_p99_ms']:.1f} ms (p50 {last['c360_p50_ms']:.1f} ms)", "", "", "< 20 ms",
-        last["c360_p99_ms"] < 20,
-    ))
-    lines.append(_row(
-        "timeline page p99 (same data)",
-        f"{last['timeline_p99_ms']:.1f} ms (p50 {last['timeline_p50_ms']:.1f} ms)", "", "", "", None,
-    ))
+    lines.append(
+        _row(
+            f"customer 360 p99 at {last['customers']:,} customers"
+            f" / {last['interactions']:,} interactions",
+            f"{last['c360_p99_ms']:.1f} ms (p50 {last['c360_p50_ms']:.1f} ms)",
+            "",
+            "",
+            "< 20 ms",
+            last["c360_p99_ms"] < 20,
+        )
+    )
+    lines.append(
+        _row(
+            "timeline page p99 (same data)",
+            f"{last['timeline_p99_ms']:.1f} ms (p50 {last['timeline_p50_ms']:.1f} ms)",
+            "",
+            "",
+            "",
+            None,
+        )
+    )
     for p in r["history"]:
-        lines.append(_row(
-            f"  360 p99 at {p['interactions']:,} interactions", f"{p['c360_p99_ms']:.1f} ms",
-            "", "", "flat", None,
-        ))
-    lines.append(_row(
-        f"replay, all read models ({r['replay_events']:,} events)", f"{r['replay_eps']:,.0f} events/s",
-        f"notification-log read {r['raw_read_history_eps']:,.0f}/s",
-        f"{r['replay_eps'] / r['raw_read_history_eps']:.0%}", ">= 50,000/s",
-        r["replay_eps"] >= 50_000,
-    ))
+        lines.append(
+            _row(
+                f"  360 p99 at {p['interactions']:,} interactions",
+                f"{p['c360_p99_ms']:.1f} ms",
+                "",
+                "",
+                "flat",
+                None,
+            )
+        )
+    lines.append(
+        _row(
+            f"replay, all read models ({r['replay_events']:,} events)",
+            f"{r['replay_eps']:,.0f} events/s",
+            f"notification-log read {r['raw_read_history_eps']:,.0f}/s",
+            f"{r['replay_eps'] / r['raw_read_history_eps']:.0%}",
+            ">= 50,000/s",
+            r["replay_eps"] >= 50_000,
+        )
+    )
     first_load = r["history"][0]
-    lines.append(_row(
-        "demo load into the store (batched append with encryption), PostgreSQL",
-        f"{first_load['load_interactions_per_s']:,.0f} interactions/s",
-        f"batched append {r['raw_append_pg_eps']:,.0f} events/s", "", "", None,
-    ))
-    lines.append(_row("raw: batched append, SQLite", f"{r['raw_append_sqlite_eps']:,.0f} events/s",
-                      "", "", "", None))
-    lines.append(_row("raw: notification-log read, PostgreSQL", f"{r['raw_read_pg_eps']:,.0f}/s",
-                      "", "", "", None))
+    lines.append(
+        _row(
+            "demo load into the store (batched append with encryption), PostgreSQL",
+            f"{first_load['load_interactions_per_s']:,.0f} interactions/s",
+            f"batched append {r['raw_append_pg_eps']:,.0f} events/s",
+            "",
+            "",
+            None,
+        )
+    )
+    lines.append(
+        _row(
+            "raw: batched append, SQLite",
+            f"{r['raw_append_sqlite_eps']:,.0f} events/s",
+            "",
+            "",
+            "",
+            None,
+        )
+    )
+    lines.append(
+        _row(
+            "raw: notification-log read, PostgreSQL",
+            f"{r['raw_read_pg_eps']:,.0f}/s",
+            "",
+            "",
+            "",
+            None,
+        )
+    )
     rss = ", ".join(
-        f"{name} {value:,.0f} MiB" for name, value in (
+        f"{name} {value:,.0f} MiB"
+        for name, value in (
             ("serve (sqlite gateway)", r["gateway_sqlite"]["peak_rss_mib"]),
             ("serve (postgres gateway)", r["gateway_postgres"]["peak_rss_mib"]),
             ("serve (360 reads)", max(p["api_peak_rss_mib"] for p in r["history"])),

@@ -32,13 +32,18 @@ def signed_webhooks(public_url: str, count: int, senders: int) -> list[str]:
     lines = []
     for n in range(count):
         form = {
-            "MessageSid": f"SM{rng.getrandbits(128):032x}", "AccountSid": ACCOUNT,
-            "From": f"+49176{10_000_000 + n % senders}", "To": "+4930901820",
-            "Body": "Hallo, meine Bestellung ist noch nicht angekommen.", "NumMedia": "0",
+            "MessageSid": f"SM{rng.getrandbits(128):032x}",
+            "AccountSid": ACCOUNT,
+            "From": f"+49176{10_000_000 + n % senders}",
+            "To": "+4930901820",
+            "Body": "Hallo, meine Bestellung ist noch nicht angekommen.",
+            "NumMedia": "0",
         }
         signature = twilio_signature(AUTH_TOKEN, public_url + path, form)
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Twilio-Signature": signature}
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        }
         lines.append(request_line("POST", path, headers, urlencode(form)))
     return lines
 
@@ -54,16 +59,18 @@ def gateway(data_dir: Path, database_url: str | None, seconds: int) -> GatewayRe
     """Signed Twilio webhooks/s on one worker of `contacthub serve` (embedded bus)."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    env = hub_env(data_dir, database_url, CONTACTHUB_PUBLIC_URL=public,
-                  CONTACTHUB_TWILIO_AUTH_TOKEN=AUTH_TOKEN)
+    env = hub_env(
+        data_dir,
+        database_url,
+        CONTACTHUB_PUBLIC_URL=public,
+        CONTACTHUB_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+    )
     # More distinct messages than the run can send, so none is a duplicate.
     lines = signed_webhooks(public, count=seconds * 4000, senders=5000)
     with process(serve_args(port), env, public + "/readyz") as rss:
         load = run_wrk(public, lines, seconds=seconds)
     hub = build_hub(Settings(data_dir=data_dir, database_url=database_url, _env_file=None))  # type: ignore[call-arg]
-    recorded = sum(
-        1 for _, e in hub.store.notifications(0, 10_000_000) if e.type == "SmsReceived"
-    )
+    recorded = sum(1 for _, e in hub.store.notifications(0, 10_000_000) if e.type == "SmsReceived")
     return GatewayResult(load, rss.peak, recorded)
 
 
@@ -80,7 +87,10 @@ class HistoryPoint:
 
 
 def grow_and_measure(
-    data_dir: Path, database_url: str | None, sizes: list[int], seconds: int,
+    data_dir: Path,
+    database_url: str | None,
+    sizes: list[int],
+    seconds: int,
     progress: Callable[[str], None],
 ) -> list[HistoryPoint]:
     """Loads demo histories in steps (20 interactions per customer) and measures the
@@ -95,15 +105,23 @@ def grow_and_measure(
         customers = max(1, add // 20)
         progress(f"history: adding {add:,} interactions ({customers:,} customers)")
         started = time.perf_counter()
-        load_demo(hub.store, secret=hub.address_secret, customers=customers,
-                  interactions=add, seed=1000 + step, batch_size=2000)
+        load_demo(
+            hub.store,
+            secret=hub.address_secret,
+            customers=customers,
+            interactions=add,
+            seed=1000 + step,
+            batch_size=2000,
+        )
         load_seconds = time.perf_counter() - started
         started = time.perf_counter()
         projected = hub.projector.catch_up()
         project_seconds = time.perf_counter() - started
         loaded = size
-        ids = [r["customer_id"] for r in hub.views.customer360.db.query(
-            "SELECT customer_id FROM c360_customers")]
+        ids = [
+            r["customer_id"]
+            for r in hub.views.customer360.db.query("SELECT customer_id FROM c360_customers")
+        ]
         random.Random(step).shuffle(ids)
         headers = {"Authorization": f"Bearer {token}"}
         c360_lines = [request_line("GET", f"/api/v1/customers/{i}", headers) for i in ids[:5000]]
@@ -118,8 +136,11 @@ def grow_and_measure(
             c360 = run_wrk(f"http://127.0.0.1:{port}", c360_lines, seconds=seconds)
             timeline = run_wrk(f"http://127.0.0.1:{port}", timeline_lines, seconds=seconds)
             peak = rss.peak
-        points.append(HistoryPoint(len(ids), size, load_seconds, project_seconds, projected,
-                                   c360, timeline, peak))
+        points.append(
+            HistoryPoint(
+                len(ids), size, load_seconds, project_seconds, projected, c360, timeline, peak
+            )
+        )
     return points
 
 

@@ -54,7 +54,7 @@ class PeakRss:
 def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[PeakRss]:
     folder = Path(env.get("CONTACTHUB_DATA_DIR", "."))
     folder.mkdir(parents=True, exist_ok=True)
-    log = open(folder / f"{Path(args[0]).name}.log", "ab")
+    log = open(folder / f"{Path(args[0]).name}.log", "ab")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:

@@ -71,9 +71,7 @@ def serve(
             "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
         )
         console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
-        uvicorn.run(
-            create_app(hub), host=host, port=port, log_level="info", access_log=access_log
-        )
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @token_app.command("create")

@@ -35,12 +35,12 @@ _INSERT_TIMELINE = (
 )
 _COUNT = (
     "INSERT INTO c360_channel_counts (customer_id, channel, direction, count)"
-    " VALUES (%(customer_id)s, %(channel)s, %(direction)s, 1)"
+    " VALUES (%(customer_id)s, %(channel)s, %(direction)s, %(n)s)"
     " ON CONFLICT (customer_id, channel, direction) DO UPDATE"
-    " SET count = c360_channel_counts.count + 1"
+    " SET count = c360_channel_counts.count + excluded.count"
 )
 _TOUCH = (
-    "UPDATE c360_customers SET interaction_count = interaction_count + 1,"
+    "UPDATE c360_customers SET interaction_count = interaction_count + %(n)s,"
     " last_contact_at = CASE WHEN last_contact_at IS NULL OR last_contact_at < %(occurred_at)s"
     " THEN %(occurred_at)s ELSE last_contact_at END"
     " WHERE customer_id = %(customer_id)s"
@@ -78,32 +78,89 @@ class Customer360(SqlView):
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
+        # One statement per kind of change for the whole batch, not one per event:
+        # replay speed depends on it. Order matters: customers before their
+        # timeline rows, rows before their counts and status changes.
+        customers: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
+        counts: dict[tuple[str, str, str], int] = {}
+        touches: dict[str, dict[str, Any]] = {}
+        statuses: list[dict[str, Any]] = []
         for event in events:
             if isinstance(event, CustomerRegistered):
-                self.db.run(
-                    cursor,
-                    _INSERT_CUSTOMER,
+                customers.append(
                     {
                         "id": str(event.originator_id),
                         "name": event.display_name,
                         "language": event.language,
                         "source": event.source_channel,
                         "at": utc_iso(event),
-                    },
+                    }
                 )
                 continue
             entry = timeline_entry(event)
             if entry is not None:
                 row = entry.as_row()
-                self.db.run(cursor, _INSERT_TIMELINE, row)
-                self.db.run(cursor, _COUNT, row)
-                self.db.run(cursor, _TOUCH, row)
+                entries.append(row)
+                key = (entry.customer_id, entry.channel, entry.direction)
+                counts[key] = counts.get(key, 0) + 1
+                touch = touches.setdefault(
+                    entry.customer_id,
+                    {"customer_id": entry.customer_id, "n": 0, "occurred_at": entry.occurred_at},
+                )
+                touch["n"] += 1
+                touch["occurred_at"] = max(touch["occurred_at"], entry.occurred_at)
                 continue
             update = status_update(event)
             if update is not None:
-                self.db.run(cursor, _STATUS, update)
+                statuses.append(update)
+        self.db.run_many(cursor, _INSERT_CUSTOMER, customers)
+        self.db.run_many(cursor, _INSERT_TIMELINE, entries)
+        self.db.run_many(
+            cursor,
+            _COUNT,
+            [
+                {"customer_id": c, "channel": ch, "direction": d, "n": n}
+                for (c, ch, d), n in counts.items()
+            ],
+        )
+        self.db.run_many(cursor, _TOUCH, list(touches.values()))
+        self.db.run_many(cursor, _STATUS, statuses)
 
     # Queries -------------------------------------------------------------
+
+    def read_360(self, customer_id: UUID, limit: int) -> dict[str, Any] | None:
+        """Profile, addresses, counts and the first timeline page in one transaction:
+        one connection and a consistent snapshot per request."""
+        params = {"id": str(customer_id), "limit": limit}
+        with self.db.transaction(commit=False) as cursor:
+            self.db.run(cursor, "SELECT * FROM c360_customers WHERE customer_id = %(id)s", params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            result = dict(row)
+            self.db.run(
+                cursor,
+                "SELECT channel, address, linked_at FROM identity_addresses"
+                " WHERE customer_id = %(id)s ORDER BY linked_at, channel, address",
+                params,
+            )
+            result["addresses"] = [dict(r) for r in cursor.fetchall()]
+            self.db.run(
+                cursor,
+                "SELECT channel, direction, count FROM c360_channel_counts"
+                " WHERE customer_id = %(id)s ORDER BY channel, direction",
+                params,
+            )
+            result["counts"] = [dict(r) for r in cursor.fetchall()]
+            self.db.run(
+                cursor,
+                "SELECT * FROM c360_timeline WHERE customer_id = %(id)s"
+                " ORDER BY occurred_at DESC, interaction_id DESC LIMIT %(limit)s",
+                params,
+            )
+            result["timeline"] = [dict(r) for r in cursor.fetchall()]
+        return result
 
     def customer(self, customer_id: UUID) -> dict[str, Any] | None:
         rows = self.db.query(

@@ -33,17 +33,23 @@ def parse_before(before: str | None) -> tuple[str, str] | None:
     return before, ""
 
 
+def page_of(rows: list[dict[str, Any]], limit: int) -> schemas.TimelinePage:
+    """A page from up to limit+1 rows: the extra row only says that there is more."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_before = (
+        f"{rows[-1]['occurred_at']}{CURSOR_SEPARATOR}{rows[-1]['interaction_id']}" if more else None
+    )
+    return schemas.TimelinePage(
+        items=[schemas.TimelineItem.model_validate(r) for r in rows], next_before=next_before
+    )
+
+
 def timeline_page(
     hub: Hub, customer_id: UUID, limit: int, before: str | None
 ) -> schemas.TimelinePage:
     rows = hub.views.customer360.timeline(customer_id, limit + 1, parse_before(before))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [schemas.TimelineItem.model_validate(r) for r in rows]
-    next_before = (
-        f"{rows[-1]['occurred_at']}{CURSOR_SEPARATOR}{rows[-1]['interaction_id']}" if more else None
-    )
-    return schemas.TimelinePage(items=items, next_before=next_before)
+    return page_of(rows, limit)
 
 
 @router.get("/customers", summary="Search customers by name, phone or email")
@@ -62,20 +68,16 @@ async def search_customers(
 
 
 def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | None:
-    view = hub.views.customer360
-    row = view.customer(customer_id)
-    if row is None:
+    found = hub.views.customer360.read_360(customer_id, limit + 1)
+    if found is None:
         return None
     return schemas.Customer360(
-        **summary(row).model_dump(),
-        language=row["language"],
-        source_channel=row["source_channel"],
-        addresses=[
-            schemas.ChannelAddress.model_validate(a)
-            for a in hub.views.identity.addresses_of(customer_id)
-        ],
-        counts=[schemas.ChannelCount.model_validate(c) for c in view.channel_counts(customer_id)],
-        timeline=timeline_page(hub, customer_id, limit, None),
+        **summary(found).model_dump(),
+        language=found["language"],
+        source_channel=found["source_channel"],
+        addresses=[schemas.ChannelAddress.model_validate(a) for a in found["addresses"]],
+        counts=[schemas.ChannelCount.model_validate(c) for c in found["counts"]],
+        timeline=page_of(found["timeline"], limit),
     )
 
 

@@ -13,12 +13,16 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.sms.sender import TwilioMessageSender
+from adapters.voice.sender import TwilioCallPlacer
+from adapters.voice.twiml import VoiceScript
+from domain.consent import QuietHours
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.sql import SqlRunner
 from projections.view import SqlView
 from services.auth import TokenStore
 from services.bus import InProcessBus, IntakeBus
+from services.calls import Calls
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
@@ -49,6 +53,7 @@ class Hub:
     tokens: TokenStore
     messaging: Messaging
     address_secret: bytes
+    calls: Calls
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -100,6 +105,26 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         default_region=settings.default_region,
         clock=now,
     )
+    quiet = QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone)
+    messaging.quiet = quiet
+    placer = (
+        TwilioCallPlacer(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
+        )
+        if settings.twilio_account_sid and settings.twilio_auth_token
+        else None
+    )
+    calls = Calls(
+        store,
+        recorder,
+        placer,
+        from_number=settings.twilio_from_number,
+        public_url=settings.public_url,
+        default_region=settings.default_region,
+        script=voice_script(settings),
+        quiet=quiet,
+        clock=now,
+    )
     tokens = TokenStore(SqlRunner(store.recorder.datastore, store.dialect))  # type: ignore[attr-defined]
     return Hub(
         settings=settings,
@@ -111,7 +136,22 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         tokens=tokens,
         messaging=messaging,
         address_secret=derive_key(master, "address-key"),
+        calls=calls,
         clock=now,
+    )
+
+
+def voice_script(settings: Settings) -> VoiceScript:
+    return VoiceScript(
+        greeting=settings.voice_greeting,
+        consent_notice=settings.voice_consent_notice,
+        voicemail_prompt=settings.voice_voicemail_prompt,
+        goodbye=settings.voice_goodbye,
+        connecting=settings.voice_connecting,
+        language=settings.voice_language,
+        agent_number=settings.voice_agent_number,
+        dial_timeout=settings.voice_dial_timeout,
+        record_calls=settings.voice_record_calls,
     )
 
 

@@ -17,6 +17,7 @@ from adapters.sms.sender import SendFailed, SentMessage
 from adapters.sms.translate import send_failed, status_from_send
 from domain import messages
 from domain.addresses import normalise_phone
+from domain.consent import QuietHours
 from events import ChannelAddressLinked, Event, SmsSent, provider_event_id
 from services.eventstore import EventStore
 from services.recorder import Recorder
@@ -64,6 +65,8 @@ class Messaging:
         self.public_url = public_url
         self.default_region = default_region
         self.clock = clock
+        # Quiet hours for SMS and WhatsApp; set by the composition root.
+        self.quiet: QuietHours | None = None
 
     def send_sms(
         self,

@@ -15,9 +15,19 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain import messages
+from domain import calls, messages
 from domain.contacts import plan_inbound
-from events import AddressClaimed, Event, InboundEvent, SmsStatusChanged, address_claim_id
+from events import (
+    AddressClaimed,
+    CallNoteRecorded,
+    CallStatusChanged,
+    Event,
+    InboundEvent,
+    RecordingAttached,
+    SmsStatusChanged,
+    TranscriptAttached,
+    address_claim_id,
+)
 from services.eventstore import EventStore
 
 MAX_ATTEMPTS = 8
@@ -67,6 +77,10 @@ class Recorder:
             return self._record_inbound(intake)
         if isinstance(intake, SmsStatusChanged):
             return self._record_status(intake)
+        if isinstance(
+            intake, CallStatusChanged | RecordingAttached | TranscriptAttached | CallNoteRecorded
+        ):
+            return self._record_call_update(intake)
         raise TypeError(f"the recorder does not take {intake.type} from the intake")
 
     def _record_inbound(self, message: InboundEvent) -> Recorded:
@@ -86,6 +100,17 @@ class Recorder:
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
         ids = self.store.append(stamped) if stamped else []
         return Recorded(state.customer_id if state else None, tuple(ids))
+
+    def _record_call_update(self, update: calls.CallUpdate) -> Recorded:
+        state = calls.fold(self.store.stream(update.originator_id))
+        decided = calls.decide_call_update(state, update)
+        return self._append_decided(state.customer_id if state else None, decided)
+
+    def _append_decided(self, customer_id: UUID | None, decided: list[Event]) -> Recorded:
+        now = self.clock()
+        stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
+        ids = self.store.append(stamped) if stamped else []
+        return Recorded(customer_id, tuple(ids))
 
     def _owner_of(self, address_key: str) -> UUID | None:
         for event in self.store.stream(address_claim_id(address_key)):

@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from events import CustomerRegistered, Event
+from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
 from projections.sql import Cursor, SqlRunner
 from projections.view import SqlView
@@ -51,6 +52,20 @@ _STATUS = (
     " WHERE interaction_id = %(id)s AND status_rank < %(rank)s"
 )
 
+# Later events fill in what earlier ones left open (a note after the recording).
+_DETAILS = (
+    "INSERT INTO c360_details (interaction_id, customer_id, duration_seconds, outcome, notes,"
+    " recording_url, transcript, body_text) VALUES (%(interaction_id)s, %(customer_id)s,"
+    " %(duration_seconds)s, %(outcome)s, %(notes)s, %(recording_url)s, %(transcript)s,"
+    " %(body_text)s) ON CONFLICT (interaction_id) DO UPDATE SET"
+    " duration_seconds = COALESCE(excluded.duration_seconds, c360_details.duration_seconds),"
+    " outcome = COALESCE(excluded.outcome, c360_details.outcome),"
+    " notes = COALESCE(excluded.notes, c360_details.notes),"
+    " recording_url = COALESCE(excluded.recording_url, c360_details.recording_url),"
+    " transcript = COALESCE(excluded.transcript, c360_details.transcript),"
+    " body_text = COALESCE(excluded.body_text, c360_details.body_text)"
+)
+
 
 class Customer360(SqlView):
     name = "customer360"
@@ -58,6 +73,7 @@ class Customer360(SqlView):
         "c360_customers": "customer_id",
         "c360_channel_counts": "customer_id, channel, direction",
         "c360_timeline": "interaction_id",
+        "c360_details": "interaction_id",
     }
     create_statements = (
         "CREATE TABLE IF NOT EXISTS c360_customers ("
@@ -75,6 +91,10 @@ class Customer360(SqlView):
         " provider_id TEXT, agent TEXT, error TEXT)",
         "CREATE INDEX IF NOT EXISTS c360_timeline_page"
         " ON c360_timeline (customer_id, occurred_at DESC, interaction_id DESC)",
+        "CREATE TABLE IF NOT EXISTS c360_details ("
+        " interaction_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, duration_seconds BIGINT,"
+        " outcome TEXT, notes TEXT, recording_url TEXT, transcript TEXT, body_text TEXT)",
+        "CREATE INDEX IF NOT EXISTS c360_details_customer ON c360_details (customer_id)",
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
@@ -92,14 +112,17 @@ class Customer360(SqlView):
                     },
                 )
                 continue
-            entry = timeline_entry(event)
+            details = detail_update(event)
+            if details is not None:
+                self.db.run(cursor, _DETAILS, details)
+            entry = timeline_entry(event) or channel_entry(event)
             if entry is not None:
                 row = entry.as_row()
                 self.db.run(cursor, _INSERT_TIMELINE, row)
                 self.db.run(cursor, _COUNT, row)
                 self.db.run(cursor, _TOUCH, row)
                 continue
-            update = status_update(event)
+            update = status_update(event) or channel_status(event)
             if update is not None:
                 self.db.run(cursor, _STATUS, update)
 
@@ -142,6 +165,17 @@ class Customer360(SqlView):
         )
         return rows[0] if rows else None
 
+    def details(self, interaction_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Call and letter details of the given interactions, by interaction id."""
+        if not interaction_ids:
+            return {}
+        params = {f"i{n}": value for n, value in enumerate(interaction_ids)}
+        placeholders = ", ".join(f"%({name})s" for name in params)
+        rows = self.db.query(
+            f"SELECT * FROM c360_details WHERE interaction_id IN ({placeholders})", params
+        )
+        return {row["interaction_id"]: row for row in rows}
+
     def search(self, text: str, phone: str | None, limit: int) -> list[dict[str, Any]]:
         """Customers whose name or any address contains the text (case-insensitive),
         or who own the phone number given in E.164."""
@@ -150,6 +184,8 @@ class Customer360(SqlView):
             "SELECT c.* FROM c360_customers c WHERE lower(c.display_name) LIKE %(p)s"
             " OR c.customer_id IN (SELECT customer_id FROM identity_addresses"
             "  WHERE lower(address) LIKE %(p)s OR address = %(phone)s)"
+            " OR c.customer_id IN (SELECT customer_id FROM c360_details"
+            "  WHERE lower(body_text) LIKE %(p)s OR lower(transcript) LIKE %(p)s)"
             " ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.customer_id"
             " LIMIT %(limit)s",
             {"p": pattern, "phone": phone or "", "limit": limit},

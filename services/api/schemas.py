@@ -31,6 +31,14 @@ class TimelineItem(BaseModel):
     provider_id: str | None
     agent: str | None
     error: str | None
+    duration_seconds: int | None = Field(default=None, description="Calls: seconds talked.")
+    outcome: str | None = Field(
+        default=None, description="Calls: the agent's outcome, or `voicemail`."
+    )
+    notes: str | None = Field(default=None, description="Calls: the agent's notes.")
+    recording_url: str | None = Field(default=None, description="Calls: the recording.")
+    transcript: str | None = Field(default=None, description="Calls: the recording's text.")
+    text: str | None = Field(default=None, description="Letters: the text (extracted from scans).")
 
 
 class TimelinePage(BaseModel):

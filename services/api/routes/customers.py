@@ -38,12 +38,28 @@ def timeline_page(
 ) -> schemas.TimelinePage:
     rows = hub.views.customer360.timeline(customer_id, limit + 1, parse_before(before))
     more = len(rows) > limit
-    rows = rows[:limit]
+    rows = with_details(hub, rows[:limit])
     items = [schemas.TimelineItem.model_validate(r) for r in rows]
     next_before = (
         f"{rows[-1]['occurred_at']}{CURSOR_SEPARATOR}{rows[-1]['interaction_id']}" if more else None
     )
     return schemas.TimelinePage(items=items, next_before=next_before)
+
+
+def with_details(hub: Hub, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Timeline rows with the call and letter details the timeline table does not hold."""
+    found = hub.views.customer360.details([r["interaction_id"] for r in rows])
+    merged = []
+    for row in rows:
+        extra = found.get(row["interaction_id"], {})
+        text = extra.get("body_text")
+        merged.append(
+            {**row, **{k: v for k, v in extra.items() if k in DETAIL_FIELDS}, "text": text}
+        )
+    return merged
+
+
+DETAIL_FIELDS = ("duration_seconds", "outcome", "notes", "recording_url", "transcript")
 
 
 @router.get("/customers", summary="Search customers by name, phone or email")
@@ -115,7 +131,8 @@ async def get_interaction(
     row = await anyio.to_thread.run_sync(hub.views.customer360.interaction, interaction_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no interaction {interaction_id}")
-    return schemas.TimelineItem.model_validate(row)
+    [full] = await anyio.to_thread.run_sync(with_details, hub, [row])
+    return schemas.TimelineItem.model_validate(full)
 
 
 @router.post(

@@ -12,7 +12,9 @@ from datetime import datetime
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.post.provider import OutboxProvider
 from adapters.sms.sender import TwilioMessageSender
+from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
@@ -26,6 +28,7 @@ from services.calls import Calls
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
+from services.letters import Letters
 from services.messaging import Messaging
 from services.projector import Projector
 from services.recorder import Recorded, Recorder, utcnow
@@ -54,6 +57,7 @@ class Hub:
     messaging: Messaging
     address_secret: bytes
     calls: Calls
+    letters: Letters
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -107,6 +111,16 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     )
     quiet = QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone)
     messaging.quiet = quiet
+    messaging.whatsapp_from = whatsapp_number(settings)
+    letters = Letters(
+        store,
+        recorder,
+        OutboxProvider(settings.data_dir / "outbox"),
+        address_secret=derive_key(master, "address-key"),
+        sender_line=settings.letter_sender,
+        signature=settings.letter_signature,
+        clock=now,
+    )
     placer = (
         TwilioCallPlacer(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
@@ -137,6 +151,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         messaging=messaging,
         address_secret=derive_key(master, "address-key"),
         calls=calls,
+        letters=letters,
         clock=now,
     )
 
@@ -153,6 +168,12 @@ def voice_script(settings: Settings) -> VoiceScript:
         dial_timeout=settings.voice_dial_timeout,
         record_calls=settings.voice_record_calls,
     )
+
+
+def whatsapp_number(settings: Settings) -> str:
+    """CONTACTHUB_TWILIO_WHATSAPP_FROM in E.164 (the `whatsapp:` prefix is optional)."""
+    value = settings.twilio_whatsapp_from.strip()
+    return value.removeprefix(WHATSAPP)
 
 
 def now_of(hub: Hub) -> datetime:

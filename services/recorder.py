@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain import calls, messages
+from domain import calls, letters, messages
 from domain.contacts import plan_inbound
 from events import (
     AddressClaimed,
@@ -23,6 +23,7 @@ from events import (
     CallStatusChanged,
     Event,
     InboundEvent,
+    LetterStatusChanged,
     RecordingAttached,
     SmsStatusChanged,
     TranscriptAttached,
@@ -81,6 +82,10 @@ class Recorder:
             intake, CallStatusChanged | RecordingAttached | TranscriptAttached | CallNoteRecorded
         ):
             return self._record_call_update(intake)
+        if isinstance(intake, LetterStatusChanged):
+            state = letters.fold(self.store.stream(intake.originator_id))
+            decided = letters.decide_letter_status(state, intake)
+            return self._append_decided(state.customer_id if state else None, list(decided))
         raise TypeError(f"the recorder does not take {intake.type} from the intake")
 
     def _record_inbound(self, message: InboundEvent) -> Recorded:

@@ -8,7 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api.metrics import new_metrics
-from services.api.routes import calls, customers, health, twilio_voice, twilio_webhooks
+from services.api.routes import (
+    calls,
+    customers,
+    health,
+    letters,
+    twilio_voice,
+    twilio_webhooks,
+)
 from services.bootstrap import Hub
 
 
@@ -36,4 +43,6 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(twilio_voice.router)
     app.include_router(calls.router)
+    app.include_router(letters.router)
+    app.include_router(letters.webhooks)
     return app

@@ -91,8 +91,12 @@ class Recorder:
     def _record_inbound(self, message: InboundEvent) -> Recorded:
         already = self.store.exists(message.originator_id)
         claimed_by = None if already else self._owner_of(message.address_key)
+        join = None
+        if not already and claimed_by is None:
+            join = self._sibling_owner(message.sibling_address_keys)
+        now = self.clock()
         plan = plan_inbound(
-            message, claimed_by=claimed_by, already_recorded=already, now=self.clock()
+            message, claimed_by=claimed_by, already_recorded=already, now=now, join=join
         )
         if plan is None:
             return Recorded(None, ())
@@ -116,6 +120,14 @@ class Recorder:
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
         ids = self.store.append(stamped) if stamped else []
         return Recorded(customer_id, tuple(ids))
+
+    def _sibling_owner(self, keys: tuple[str, ...]) -> tuple[UUID, int] | None:
+        """(customer, last version) of the first sibling address's owner."""
+        for key in keys:
+            owner = self._owner_of(key)
+            if owner is not None:
+                return owner, self.store.stream(owner)[-1].originator_version
+        return None
 
     def _owner_of(self, address_key: str) -> UUID | None:
         for event in self.store.stream(address_claim_id(address_key)):

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.addresses import address_key, normalise_phone
+from domain.addresses import address_key, normalise_phone, sibling_address_keys
 from events import (
     CallReceived,
     CallStatus,
@@ -92,6 +92,7 @@ def incoming_call_event(
         from_address=caller,
         to_address=normalise_phone(call.To, default_region),
         address_key=address_key(address_secret, "voice", caller),
+        sibling_address_keys=sibling_address_keys(address_secret, "voice", caller),
     )
 
 

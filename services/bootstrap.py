@@ -25,6 +25,7 @@ from projections.view import SqlView
 from services.auth import TokenStore
 from services.bus import InProcessBus, IntakeBus
 from services.calls import Calls
+from services.consent import ConsentBook
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
@@ -58,6 +59,7 @@ class Hub:
     address_secret: bytes
     calls: Calls
     letters: Letters
+    consent: ConsentBook
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -152,6 +154,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         address_secret=derive_key(master, "address-key"),
         calls=calls,
         letters=letters,
+        consent=ConsentBook(store, recorder, now),
         clock=now,
     )
 

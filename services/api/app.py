@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.api.metrics import new_metrics
 from services.api.routes import (
     calls,
+    consent,
     customers,
     health,
     letters,
@@ -45,4 +46,5 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(letters.router)
     app.include_router(letters.webhooks)
+    app.include_router(consent.router)
     return app

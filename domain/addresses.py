@@ -32,3 +32,17 @@ def address_key(secret: bytes, channel: str, address: str) -> str:
     but are separate channels, so the channel is part of the key."""
     message = f"{channel}:{address}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
+
+
+# Channels addressed by a phone number: one number is one person on all of them.
+PHONE_CHANNELS = ("sms", "whatsapp", "voice")
+
+
+def sibling_address_keys(secret: bytes, channel: str, address: str) -> tuple[str, ...]:
+    """Keys of the same phone number on the other phone channels, so that a first
+    WhatsApp message (or call) from an SMS customer's number joins that customer."""
+    if channel not in PHONE_CHANNELS:
+        return ()
+    return tuple(
+        address_key(secret, other, address) for other in PHONE_CHANNELS if other != channel
+    )

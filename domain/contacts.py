@@ -35,18 +35,25 @@ def plan_inbound(
     claimed_by: UUID | None,
     already_recorded: bool,
     now: datetime,
+    join: tuple[UUID, int] | None = None,
 ) -> InboundPlan | None:
     """The events to append for an inbound message, or None if it is a duplicate.
 
     `claimed_by` is the customer owning the sender's address, if any;
-    `already_recorded` says whether the message's own stream exists.
+    `already_recorded` says whether the message's own stream exists; `join` is
+    (customer, their stream's last version) of the customer owning the same
+    address on a sibling channel: an unclaimed address is linked to them
+    instead of registering a new customer.
     """
     if already_recorded:
         return None
     key = message.address_key
     events: list[Event] = []
     customer_id = claimed_by
-    if customer_id is None:
+    if customer_id is None and join is not None:
+        customer_id, version = join
+        events += _link_to_existing(message, customer_id, version, now)
+    elif customer_id is None:
         customer_id = customer_id_for_address(key)
         claim_id = address_claim_id(key)
         common = {
@@ -84,3 +91,35 @@ def plan_inbound(
         ]
     events.append(message.recorded(customer_id=customer_id, originator_version=1, recorded_at=now))
     return InboundPlan(customer_id=customer_id, events=events)
+
+
+def _link_to_existing(
+    message: InboundEvent, customer_id: UUID, version: int, now: datetime
+) -> list[Event]:
+    key = message.address_key
+    common = {
+        "customer_id": customer_id,
+        "occurred_at": message.occurred_at,
+        "recorded_at": now,
+        "causation_id": message.event_id,
+        "correlation_id": message.correlation_id or message.event_id,
+    }
+    return [
+        ChannelAddressLinked(
+            event_id=provider_event_id("contacthub", "link", str(customer_id), key),
+            originator_id=customer_id,
+            originator_version=version + 1,
+            channel=message.channel,
+            address=message.from_address,
+            address_key=key,
+            **common,
+        ),
+        AddressClaimed(
+            event_id=provider_event_id("contacthub", "claim", key),
+            originator_id=address_claim_id(key),
+            originator_version=1,
+            channel=message.channel,
+            address_key=key,
+            **common,
+        ),
+    ]

@@ -6,24 +6,54 @@ each class's `pii_fields`, so the store can encrypt exactly those fields with
 the customer's key (DESIGN.md, guarantee 5).
 """
 
+from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.envelope import ERASED, Event, InboundEvent
 from events.ids import address_claim_id, customer_id_for_address, provider_event_id
+from events.letters import (
+    LetterReceived,
+    LetterSent,
+    LetterStatus,
+    LetterStatusChanged,
+    PostalAddressSet,
+)
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
+from events.voice import (
+    CallNoteRecorded,
+    CallPlaced,
+    CallReceived,
+    CallStatus,
+    CallStatusChanged,
+    RecordingAttached,
+    TranscriptAttached,
+)
 
 __all__ = [
     "ERASED",
     "EVENT_TYPES",
     "AddressClaimed",
+    "CallNoteRecorded",
+    "CallPlaced",
+    "CallReceived",
+    "CallStatus",
+    "CallStatusChanged",
     "ChannelAddressLinked",
+    "ConsentChanged",
     "CustomerRegistered",
     "Event",
     "InboundEvent",
+    "LetterReceived",
+    "LetterSent",
+    "LetterStatus",
+    "LetterStatusChanged",
+    "PostalAddressSet",
+    "RecordingAttached",
     "SmsReceived",
     "SmsSent",
     "SmsStatus",
     "SmsStatusChanged",
+    "TranscriptAttached",
     "address_claim_id",
     "customer_id_for_address",
     "event_class",

@@ -68,3 +68,9 @@ class InboundEvent(Event):
     channel: Channel
     from_address: str = Field(description="The customer's normalised address.")
     address_key: str = Field(description="Keyed hash of channel and sender address.")
+    sibling_address_keys: tuple[str, ...] = Field(
+        default=(),
+        description="Keys of the same address on sibling channels (a WhatsApp number's "
+        "SMS key): a first contact from an unknown address joins the customer who "
+        "owns one of these instead of registering a new one.",
+    )

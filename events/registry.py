@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.envelope import Event
+from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
+from events.voice import (
+    CallNoteRecorded,
+    CallPlaced,
+    CallReceived,
+    CallStatusChanged,
+    RecordingAttached,
+    TranscriptAttached,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.model_fields["type"].default: cls
@@ -15,6 +25,17 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SmsReceived,
         SmsSent,
         SmsStatusChanged,
+        CallReceived,
+        CallPlaced,
+        CallStatusChanged,
+        RecordingAttached,
+        TranscriptAttached,
+        CallNoteRecorded,
+        PostalAddressSet,
+        LetterSent,
+        LetterStatusChanged,
+        LetterReceived,
+        ConsentChanged,
     )
 }
 

@@ -12,16 +12,24 @@ from datetime import datetime
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.post.provider import OutboxProvider
 from adapters.sms.sender import TwilioMessageSender
+from adapters.sms.translate import WHATSAPP
+from adapters.voice.sender import TwilioCallPlacer
+from adapters.voice.twiml import VoiceScript
+from domain.consent import QuietHours
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.sql import SqlRunner
 from projections.view import SqlView
 from services.auth import TokenStore
 from services.bus import InProcessBus, IntakeBus
+from services.calls import Calls
+from services.consent import ConsentBook
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
+from services.letters import Letters
 from services.messaging import Messaging
 from services.projector import Projector
 from services.recorder import Recorded, Recorder, utcnow
@@ -49,6 +57,9 @@ class Hub:
     tokens: TokenStore
     messaging: Messaging
     address_secret: bytes
+    calls: Calls
+    letters: Letters
+    consent: ConsentBook
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -100,6 +111,36 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         default_region=settings.default_region,
         clock=now,
     )
+    quiet = QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone)
+    messaging.quiet = quiet
+    messaging.whatsapp_from = whatsapp_number(settings)
+    letters = Letters(
+        store,
+        recorder,
+        OutboxProvider(settings.data_dir / "outbox"),
+        address_secret=derive_key(master, "address-key"),
+        sender_line=settings.letter_sender,
+        signature=settings.letter_signature,
+        clock=now,
+    )
+    placer = (
+        TwilioCallPlacer(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
+        )
+        if settings.twilio_account_sid and settings.twilio_auth_token
+        else None
+    )
+    calls = Calls(
+        store,
+        recorder,
+        placer,
+        from_number=settings.twilio_from_number,
+        public_url=settings.public_url,
+        default_region=settings.default_region,
+        script=voice_script(settings),
+        quiet=quiet,
+        clock=now,
+    )
     tokens = TokenStore(SqlRunner(store.recorder.datastore, store.dialect))  # type: ignore[attr-defined]
     return Hub(
         settings=settings,
@@ -111,8 +152,31 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         tokens=tokens,
         messaging=messaging,
         address_secret=derive_key(master, "address-key"),
+        calls=calls,
+        letters=letters,
+        consent=ConsentBook(store, recorder, now),
         clock=now,
     )
+
+
+def voice_script(settings: Settings) -> VoiceScript:
+    return VoiceScript(
+        greeting=settings.voice_greeting,
+        consent_notice=settings.voice_consent_notice,
+        voicemail_prompt=settings.voice_voicemail_prompt,
+        goodbye=settings.voice_goodbye,
+        connecting=settings.voice_connecting,
+        language=settings.voice_language,
+        agent_number=settings.voice_agent_number,
+        dial_timeout=settings.voice_dial_timeout,
+        record_calls=settings.voice_record_calls,
+    )
+
+
+def whatsapp_number(settings: Settings) -> str:
+    """CONTACTHUB_TWILIO_WHATSAPP_FROM in E.164 (the `whatsapp:` prefix is optional)."""
+    value = settings.twilio_whatsapp_from.strip()
+    return value.removeprefix(WHATSAPP)
 
 
 def now_of(hub: Hub) -> datetime:

@@ -14,10 +14,12 @@ from typing import Protocol
 from uuid import UUID, uuid4
 
 from adapters.sms.sender import SendFailed, SentMessage
-from adapters.sms.translate import send_failed, status_from_send
+from adapters.sms.translate import WHATSAPP, send_failed, status_from_send
 from domain import messages
 from domain.addresses import normalise_phone
+from domain.consent import ContactRefused, QuietHours, check_contact
 from events import ChannelAddressLinked, Event, SmsSent, provider_event_id
+from events.sms import MessagingChannel
 from services.eventstore import EventStore
 from services.recorder import Recorder
 
@@ -64,6 +66,10 @@ class Messaging:
         self.public_url = public_url
         self.default_region = default_region
         self.clock = clock
+        # Quiet hours for SMS and WhatsApp; set by the composition root.
+        self.quiet: QuietHours | None = None
+        # Our WhatsApp sender (E.164); set by the composition root.
+        self.whatsapp_from = ""
 
     def send_sms(
         self,
@@ -73,16 +79,21 @@ class Messaging:
         agent: str,
         to: str | None = None,
         idempotency_key: str | None = None,
+        channel: MessagingChannel = "sms",
     ) -> SendOutcome:
-        if self.sender is None or not self.from_number:
+        sender_number = self.whatsapp_from if channel == "whatsapp" else self.from_number
+        if self.sender is None or not sender_number:
+            variable = "WHATSAPP_FROM" if channel == "whatsapp" else "FROM_NUMBER"
             raise CommandRefused(
-                "SMS sending is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
-                "CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_FROM_NUMBER"
+                f"{channel} sending is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
+                f"CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_{variable}"
             )
         history = self.store.stream(customer_id)
         if not history:
             raise CustomerNotFound(str(customer_id))
-        number = normalise_phone(to, self.default_region) if to else self._phone_of(history)
+        number = (
+            normalise_phone(to, self.default_region) if to else self._phone_of(history, channel)
+        )
         interaction_id = (
             provider_event_id("contacthub", "outbound", str(customer_id), idempotency_key)
             if idempotency_key
@@ -98,14 +109,19 @@ class Messaging:
                 self.store.max_notification_id(),
             )
         now = self.clock()
+        try:
+            check_contact(history, channel, now, self.quiet)
+        except ContactRefused as exc:
+            raise CommandRefused(str(exc)) from exc
         intent = SmsSent(
             event_id=interaction_id,
             originator_id=interaction_id,
             customer_id=customer_id,
             occurred_at=now,
             recorded_at=now,
+            channel=channel,
             to_address=number,
-            from_address=self.from_number,
+            from_address=sender_number,
             body=body,
             sent_by=agent,
         )
@@ -114,8 +130,13 @@ class Messaging:
         result: Event
         error = None
         try:
+            # Twilio tells WhatsApp from SMS by the address prefix alone.
+            prefix = WHATSAPP if channel == "whatsapp" else ""
             sent = self.sender.send(
-                to=number, from_=self.from_number, body=body, status_callback=callback
+                to=prefix + number,
+                from_=prefix + sender_number,
+                body=body,
+                status_callback=callback,
             )
         except SendFailed as exc:
             error = str(exc)
@@ -140,10 +161,15 @@ class Messaging:
         )
 
     @staticmethod
-    def _phone_of(history: list[Event]) -> str:
-        numbers = [
-            e.address for e in history if isinstance(e, ChannelAddressLinked) and e.channel == "sms"
-        ]
-        if not numbers:
-            raise CommandRefused("the customer has no SMS number; give `to` explicitly")
-        return numbers[-1]
+    def _phone_of(history: list[Event], channel: MessagingChannel = "sms") -> str:
+        """The channel's own number, else the customer's other texting number (one
+        phone number serves SMS and WhatsApp)."""
+        linked: dict[str, str] = {
+            e.channel: e.address
+            for e in history
+            if isinstance(e, ChannelAddressLinked) and e.channel in ("sms", "whatsapp")
+        }
+        number = linked.get(channel) or linked.get("whatsapp" if channel == "sms" else "sms")
+        if not number:
+            raise CommandRefused(f"the customer has no {channel} number; give `to` explicitly")
+        return number

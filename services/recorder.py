@@ -15,9 +15,20 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain import messages
+from domain import calls, letters, messages
 from domain.contacts import plan_inbound
-from events import AddressClaimed, Event, InboundEvent, SmsStatusChanged, address_claim_id
+from events import (
+    AddressClaimed,
+    CallNoteRecorded,
+    CallStatusChanged,
+    Event,
+    InboundEvent,
+    LetterStatusChanged,
+    RecordingAttached,
+    SmsStatusChanged,
+    TranscriptAttached,
+    address_claim_id,
+)
 from services.eventstore import EventStore
 
 MAX_ATTEMPTS = 8
@@ -67,13 +78,25 @@ class Recorder:
             return self._record_inbound(intake)
         if isinstance(intake, SmsStatusChanged):
             return self._record_status(intake)
+        if isinstance(
+            intake, CallStatusChanged | RecordingAttached | TranscriptAttached | CallNoteRecorded
+        ):
+            return self._record_call_update(intake)
+        if isinstance(intake, LetterStatusChanged):
+            state = letters.fold(self.store.stream(intake.originator_id))
+            decided = letters.decide_letter_status(state, intake)
+            return self._append_decided(state.customer_id if state else None, list(decided))
         raise TypeError(f"the recorder does not take {intake.type} from the intake")
 
     def _record_inbound(self, message: InboundEvent) -> Recorded:
         already = self.store.exists(message.originator_id)
         claimed_by = None if already else self._owner_of(message.address_key)
+        join = None
+        if not already and claimed_by is None:
+            join = self._sibling_owner(message.sibling_address_keys)
+        now = self.clock()
         plan = plan_inbound(
-            message, claimed_by=claimed_by, already_recorded=already, now=self.clock()
+            message, claimed_by=claimed_by, already_recorded=already, now=now, join=join
         )
         if plan is None:
             return Recorded(None, ())
@@ -86,6 +109,25 @@ class Recorder:
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
         ids = self.store.append(stamped) if stamped else []
         return Recorded(state.customer_id if state else None, tuple(ids))
+
+    def _record_call_update(self, update: calls.CallUpdate) -> Recorded:
+        state = calls.fold(self.store.stream(update.originator_id))
+        decided = calls.decide_call_update(state, update)
+        return self._append_decided(state.customer_id if state else None, decided)
+
+    def _append_decided(self, customer_id: UUID | None, decided: list[Event]) -> Recorded:
+        now = self.clock()
+        stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
+        ids = self.store.append(stamped) if stamped else []
+        return Recorded(customer_id, tuple(ids))
+
+    def _sibling_owner(self, keys: tuple[str, ...]) -> tuple[UUID, int] | None:
+        """(customer, last version) of the first sibling address's owner."""
+        for key in keys:
+            owner = self._owner_of(key)
+            if owner is not None:
+                return owner, self.store.stream(owner)[-1].originator_version
+        return None
 
     def _owner_of(self, address_key: str) -> UUID | None:
         for event in self.store.stream(address_claim_id(address_key)):

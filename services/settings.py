@@ -44,6 +44,42 @@ class Settings(BaseSettings):
     default_region: str = Field(
         default="DE", description="Country for phone numbers written without +prefix."
     )
+    twilio_whatsapp_from: str = Field(
+        default="", description="Our WhatsApp sender number (E.164, `whatsapp:` optional)."
+    )
+    voice_agent_number: str = Field(
+        default="",
+        description="The agents' phone (E.164): inbound calls ring it; click-to-call's default.",
+    )
+    voice_greeting: str = "Willkommen beim Kundenservice."
+    voice_consent_notice: str = (
+        "Dieses Gespräch kann zur Qualitätssicherung aufgezeichnet werden. "
+        "Wenn Sie nicht einverstanden sind, legen Sie bitte jetzt auf."
+    )
+    voice_voicemail_prompt: str = (
+        "Leider ist gerade niemand erreichbar. Bitte hinterlassen Sie nach dem Signalton "
+        "eine Nachricht."
+    )
+    voice_goodbye: str = "Vielen Dank für Ihren Anruf. Auf Wiederhören."
+    voice_connecting: str = "Sie werden jetzt mit dem Kunden verbunden."
+    voice_language: str = Field(default="de-DE", description="Language of <Say>.")
+    voice_dial_timeout: int = Field(default=20, ge=5, le=120, description="Seconds to ring.")
+    voice_record_calls: bool = Field(
+        default=True, description="Record answered inbound calls (after the consent notice)."
+    )
+    quiet_hours: str = Field(
+        default="20:00-08:00",
+        description="Local time window without outbound calls, SMS and WhatsApp; empty: none.",
+    )
+    quiet_hours_timezone: str = "Europe/Berlin"
+    post_webhook_secret: str = Field(
+        default="", description="HMAC key of the print-and-mail provider's status webhook."
+    )
+    letter_sender: str = Field(
+        default="Contacthub GmbH · Musterweg 1 · 10115 Berlin",
+        description="Return address line above the address window.",
+    )
+    letter_signature: str = Field(default="Ihr Kundenservice", description="Closing signature.")
     mailgun_signing_key: str = ""
     smtp_relay_url: str | None = None
     smtp_listen: str | None = None

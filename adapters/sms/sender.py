@@ -1,33 +1,24 @@
-"""Outbound SMS through Twilio's REST API.
+"""Outbound SMS and WhatsApp messages through Twilio's REST API.
 
-The one place that talks to the twilio library for sending, so the rest of the
-code depends on two plain types (`SentMessage`, `SendFailed`) instead of
-twilio's classes and requests' exceptions. It makes no decisions: it sends what
-it is given and reports what Twilio answered; whether and when to retry is the
-caller's call, guided by `SendFailed.transient`.
+The one place that talks to the twilio library for sending messages, so the
+rest of the code depends on two plain types (`SentMessage`, `SendFailed`)
+instead of twilio's classes and requests' exceptions. It makes no decisions: it
+sends what it is given and reports what Twilio answered; whether and when to
+retry is the caller's call, guided by `SendFailed.transient`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, cast
 
-import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http import HttpClient
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+from adapters.twilio_rest import (
+    DEFAULT_TIMEOUT_SECONDS,
+    SendFailed,
+    reported_as_send_failed,
+    twilio_client,
+)
 
-# twilio's HTTP client waits forever by default; a hung socket must not hang a sender.
-DEFAULT_TIMEOUT_SECONDS = 15.0
-
-
-class _ClientFactory(Protocol):
-    def __call__(self, username: str, password: str, *, http_client: HttpClient) -> Client: ...
-
-
-# twilio.rest.Client.__init__ has no annotations; this is the part of it used here.
-_new_client = cast(_ClientFactory, Client)
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "SendFailed", "SentMessage", "TwilioMessageSender"]
 
 
 @dataclass(frozen=True)
@@ -38,23 +29,8 @@ class SentMessage:
     status: str
 
 
-class SendFailed(Exception):
-    """Twilio did not accept the message (or could not be reached).
-
-    `code` is Twilio's error code (e.g. 21211) when Twilio gave one. `transient`
-    says a later retry may succeed (5xx, 429, network). A timeout after the
-    request went out is also transient, though Twilio may have created the
-    message: a retry can send it twice.
-    """
-
-    def __init__(self, message: str, *, code: int | None, transient: bool) -> None:
-        super().__init__(message)
-        self.code = code
-        self.transient = transient
-
-
 class TwilioMessageSender:
-    """Sends SMS through one Twilio account; `api_base` points it elsewhere (tests)."""
+    """Sends messages through one Twilio account; `api_base` points it elsewhere (tests)."""
 
     def __init__(
         self,
@@ -64,50 +40,18 @@ class TwilioMessageSender:
         *,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        # twilio's Client silently falls back to TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN
-        # from the environment for empty credentials; refuse instead.
-        if not account_sid or not auth_token:
-            raise ValueError("account_sid and auth_token must be non-empty")
-        self._client = _new_client(
-            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout_seconds)
-        )
-        if api_base is not None:
-            # Domain.absolute_url() joins base_url and the resource path.
-            self._client.api.base_url = api_base
-            # TWILIO_EDGE/TWILIO_REGION (read from the environment) rewrite the
-            # host name as product.edge.region.twilio.com, which would mangle it.
-            self._client.edge = None
-            self._client.region = None
+        self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
+        """`to` and `from_` as Twilio wants them: E.164, or `whatsapp:+49...`."""
         messages = self._client.api.v2010.account.messages
-        try:
+        with reported_as_send_failed("message"):
             if status_callback is None:
                 created = messages.create(to=to, from_=from_, body=body)
             else:
                 created = messages.create(
                     to=to, from_=from_, body=body, status_callback=status_callback
                 )
-        except TwilioRestException as exc:
-            raise SendFailed(
-                f"Twilio refused the message (HTTP {exc.status}): {exc.msg}",
-                code=_twilio_code(exc.code, exc.status),
-                transient=_is_transient(exc.status),
-            ) from exc
-        except TwilioServiceException as exc:
-            # The RFC 9457 error shape twilio 9.x also understands (newer product APIs).
-            raise SendFailed(
-                f"Twilio refused the message (HTTP {exc.status}): {exc.title}",
-                code=_twilio_code(exc.code, exc.status),
-                transient=_is_transient(exc.status),
-            ) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise SendFailed(f"Twilio unreachable: {exc}", code=None, transient=True) from exc
-        except requests.RequestException as exc:
-            # e.g. an invalid api_base: retrying will not help.
-            raise SendFailed(
-                f"request to Twilio failed: {exc}", code=None, transient=False
-            ) from exc
 
         # MessageInstance.status is annotated as twilio's Status class but holds the JSON string.
         sid: str | None = created.sid
@@ -117,15 +61,3 @@ class TwilioMessageSender:
                 "Twilio answered without a message sid or status", code=None, transient=False
             )
         return SentMessage(sid=sid, status=status)
-
-
-def _is_transient(http_status: int) -> bool:
-    return http_status >= 500 or http_status == 429
-
-
-def _twilio_code(code: int | None, http_status: int) -> int | None:
-    # For a non-JSON error body (a proxy's HTML 502, say) or one without "code",
-    # twilio puts the HTTP status into `code`; that is not a Twilio error code.
-    if code is None or code == http_status:
-        return None
-    return int(code)

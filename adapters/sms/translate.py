@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.addresses import address_key, normalise_phone
+from domain.addresses import address_key, normalise_phone, sibling_address_keys
 from events import SmsReceived, SmsStatus, SmsStatusChanged, provider_event_id
 from events.sms import MessagingChannel
 
@@ -78,6 +78,7 @@ def inbound_message_event(
         from_address=sender,
         to_address=recipient,
         address_key=address_key(address_secret, channel, sender),
+        sibling_address_keys=sibling_address_keys(address_secret, channel, sender),
         body=message.Body,
         media_urls=media_urls(form, message.NumMedia),
     )

@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from events import CustomerRegistered, Event
+from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
 from projections.sql import Cursor, SqlRunner
 from projections.view import SqlView
@@ -51,6 +52,28 @@ _STATUS = (
     " WHERE interaction_id = %(id)s AND status_rank < %(rank)s"
 )
 
+# Later events fill in what earlier ones left open (a note after the recording).
+_DETAILS = (
+    "INSERT INTO c360_details (interaction_id, customer_id, duration_seconds, outcome, notes,"
+    " recording_url, transcript, body_text) VALUES (%(interaction_id)s, %(customer_id)s,"
+    " %(duration_seconds)s, %(outcome)s, %(notes)s, %(recording_url)s, %(transcript)s,"
+    " %(body_text)s) ON CONFLICT (interaction_id) DO UPDATE SET"
+    " duration_seconds = COALESCE(excluded.duration_seconds, c360_details.duration_seconds),"
+    " outcome = COALESCE(excluded.outcome, c360_details.outcome),"
+    " notes = COALESCE(excluded.notes, c360_details.notes),"
+    " recording_url = COALESCE(excluded.recording_url, c360_details.recording_url),"
+    " transcript = COALESCE(excluded.transcript, c360_details.transcript),"
+    " body_text = COALESCE(excluded.body_text, c360_details.body_text)"
+)
+
+
+# Timeline rows with the call and letter details kept beside them.
+_TIMELINE_SELECT = (
+    "SELECT t.*, d.duration_seconds, d.outcome, d.notes, d.recording_url, d.transcript,"
+    " d.body_text AS text FROM c360_timeline t"
+    " LEFT JOIN c360_details d ON d.interaction_id = t.interaction_id"
+)
+
 
 class Customer360(SqlView):
     name = "customer360"
@@ -58,6 +81,7 @@ class Customer360(SqlView):
         "c360_customers": "customer_id",
         "c360_channel_counts": "customer_id, channel, direction",
         "c360_timeline": "interaction_id",
+        "c360_details": "interaction_id",
     }
     create_statements = (
         "CREATE TABLE IF NOT EXISTS c360_customers ("
@@ -75,6 +99,10 @@ class Customer360(SqlView):
         " provider_id TEXT, agent TEXT, error TEXT)",
         "CREATE INDEX IF NOT EXISTS c360_timeline_page"
         " ON c360_timeline (customer_id, occurred_at DESC, interaction_id DESC)",
+        "CREATE TABLE IF NOT EXISTS c360_details ("
+        " interaction_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, duration_seconds BIGINT,"
+        " outcome TEXT, notes TEXT, recording_url TEXT, transcript TEXT, body_text TEXT)",
+        "CREATE INDEX IF NOT EXISTS c360_details_customer ON c360_details (customer_id)",
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
@@ -86,6 +114,7 @@ class Customer360(SqlView):
         counts: dict[tuple[str, str, str], int] = {}
         touches: dict[str, dict[str, Any]] = {}
         statuses: list[dict[str, Any]] = []
+        detail_rows: list[dict[str, Any]] = []
         for event in events:
             if isinstance(event, CustomerRegistered):
                 customers.append(
@@ -98,7 +127,10 @@ class Customer360(SqlView):
                     }
                 )
                 continue
-            entry = timeline_entry(event)
+            details = detail_update(event)
+            if details is not None:
+                detail_rows.append(details)
+            entry = timeline_entry(event) or channel_entry(event)
             if entry is not None:
                 row = entry.as_row()
                 entries.append(row)
@@ -111,7 +143,7 @@ class Customer360(SqlView):
                 touch["n"] += 1
                 touch["occurred_at"] = max(touch["occurred_at"], entry.occurred_at)
                 continue
-            update = status_update(event)
+            update = status_update(event) or channel_status(event)
             if update is not None:
                 statuses.append(update)
         self.db.run_many(cursor, _INSERT_CUSTOMER, customers)
@@ -126,6 +158,7 @@ class Customer360(SqlView):
         )
         self.db.run_many(cursor, _TOUCH, list(touches.values()))
         self.db.run_many(cursor, _STATUS, statuses)
+        self.db.run_many(cursor, _DETAILS, detail_rows)
 
     # Queries -------------------------------------------------------------
 
@@ -155,8 +188,8 @@ class Customer360(SqlView):
             result["counts"] = [dict(r) for r in cursor.fetchall()]
             self.db.run(
                 cursor,
-                "SELECT * FROM c360_timeline WHERE customer_id = %(id)s"
-                " ORDER BY occurred_at DESC, interaction_id DESC LIMIT %(limit)s",
+                _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s"
+                " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
                 params,
             )
             result["timeline"] = [dict(r) for r in cursor.fetchall()]
@@ -181,21 +214,20 @@ class Customer360(SqlView):
         """Newest first; `before` is the (occurred_at, interaction_id) of the last row seen."""
         if before is None:
             return self.db.query(
-                "SELECT * FROM c360_timeline WHERE customer_id = %(id)s"
-                " ORDER BY occurred_at DESC, interaction_id DESC LIMIT %(limit)s",
+                _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s"
+                " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
                 {"id": str(customer_id), "limit": limit},
             )
         return self.db.query(
-            "SELECT * FROM c360_timeline WHERE customer_id = %(id)s"
-            " AND (occurred_at < %(at)s OR (occurred_at = %(at)s AND interaction_id < %(iid)s))"
-            " ORDER BY occurred_at DESC, interaction_id DESC LIMIT %(limit)s",
+            _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s AND (t.occurred_at < %(at)s"
+            " OR (t.occurred_at = %(at)s AND t.interaction_id < %(iid)s))"
+            " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
             {"id": str(customer_id), "limit": limit, "at": before[0], "iid": before[1]},
         )
 
     def interaction(self, interaction_id: UUID) -> dict[str, Any] | None:
         rows = self.db.query(
-            "SELECT * FROM c360_timeline WHERE interaction_id = %(id)s",
-            {"id": str(interaction_id)},
+            _TIMELINE_SELECT + " WHERE t.interaction_id = %(id)s", {"id": str(interaction_id)}
         )
         return rows[0] if rows else None
 
@@ -207,6 +239,8 @@ class Customer360(SqlView):
             "SELECT c.* FROM c360_customers c WHERE lower(c.display_name) LIKE %(p)s"
             " OR c.customer_id IN (SELECT customer_id FROM identity_addresses"
             "  WHERE lower(address) LIKE %(p)s OR address = %(phone)s)"
+            " OR c.customer_id IN (SELECT customer_id FROM c360_details"
+            "  WHERE lower(body_text) LIKE %(p)s OR lower(transcript) LIKE %(p)s)"
             " ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.customer_id"
             " LIMIT %(limit)s",
             {"p": pattern, "phone": phone or "", "limit": limit},

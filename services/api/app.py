@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api.metrics import new_metrics
-from services.api.routes import customers, health, twilio_webhooks
+from services.api.routes import (
+    calls,
+    consent,
+    customers,
+    health,
+    letters,
+    twilio_voice,
+    twilio_webhooks,
+)
 from services.bootstrap import Hub
 
 
@@ -34,4 +42,9 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(twilio_webhooks.router)
     app.include_router(customers.router)
+    app.include_router(twilio_voice.router)
+    app.include_router(calls.router)
+    app.include_router(letters.router)
+    app.include_router(letters.webhooks)
+    app.include_router(consent.router)
     return app

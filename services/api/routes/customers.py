@@ -134,21 +134,45 @@ async def send_message(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.MessageAccepted:
     def run() -> schemas.MessageAccepted:
-        outcome = hub.messaging.send_sms(
-            customer_id,
-            command.body,
-            agent=actor.name,
-            to=command.to,
-            idempotency_key=idempotency_key,
-        )
+        if command.channel == "letter":
+            letter = hub.letters.send(
+                customer_id,
+                subject=command.subject or "",
+                body=command.body,
+                agent=actor.name,
+                idempotency_key=idempotency_key,
+            )
+            interaction, state, provider_id, error, last = (
+                letter.interaction_id,
+                letter.status,
+                letter.provider_reference,
+                letter.error,
+                letter.notification_id,
+            )
+        else:
+            outcome = hub.messaging.send_sms(
+                customer_id,
+                command.body,
+                agent=actor.name,
+                to=command.to,
+                idempotency_key=idempotency_key,
+                channel=command.channel,
+            )
+            interaction, state, provider_id, error, last = (
+                outcome.interaction_id,
+                outcome.status,
+                outcome.provider_message_id,
+                outcome.error,
+                outcome.notification_id,
+            )
         # Read-your-writes: the agent's next view already shows the message.
         hub.projector.wake()
-        hub.projector.wait_for(outcome.notification_id, timeout=2.0)
+        hub.projector.wait_for(last, timeout=2.0)
         return schemas.MessageAccepted(
-            interaction_id=outcome.interaction_id,
-            status=outcome.status,
-            provider_message_id=outcome.provider_message_id,
-            error=outcome.error,
+            interaction_id=interaction,
+            status=state,
+            provider_message_id=provider_id,
+            error=error,
         )
 
     try:

@@ -1,0 +1,61 @@
+"""Scanned inbound letters: what kind of file, its text, and where the blob goes.
+
+Text comes from the PDF's own text layer (pypdf); images and image-only PDFs
+have none here (no OCR), and are still registered, with an empty text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+log = logging.getLogger(__name__)
+
+# Magic numbers of the accepted formats -> (content type, file extension).
+FORMATS = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"II*\x00": ("image/tiff", "tif"),
+    b"MM\x00*": ("image/tiff", "tif"),
+}
+MAX_TEXT = 100_000
+
+
+class UnreadableScan(ValueError):
+    """Not a PDF or image the hub takes, or a broken one; the message says why."""
+
+
+def sniff(data: bytes) -> tuple[str, str]:
+    for magic, kind in FORMATS.items():
+        if data.startswith(magic):
+            return kind
+    raise UnreadableScan("the scan must be a PDF, PNG, JPEG or TIFF file")
+
+
+def pdf_text(data: bytes) -> tuple[str, int]:
+    """The PDF's text (pages joined by blank lines) and its page count."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError) as exc:
+        raise UnreadableScan(f"the PDF cannot be read: {exc}") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    return text[:MAX_TEXT], max(len(pages), 1)
+
+
+def store_blob(folder: Path, data: bytes, extension: str) -> str:
+    """Writes the scan under its SHA-256 (a rescan of the same file is one blob)."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{extension}"
+    if not path.exists():
+        partial = path.with_suffix(path.suffix + ".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return digest

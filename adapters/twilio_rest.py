@@ -1,0 +1,100 @@
+"""The twilio REST client as the senders use it, and its errors as `SendFailed`.
+
+Shared by the messaging and voice senders, so both point at the same base URL
+(a loopback stand-in in tests) and report Twilio's answers the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, cast
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+# twilio's HTTP client waits forever by default; a hung socket must not hang a sender.
+DEFAULT_TIMEOUT_SECONDS = 15.0
+
+
+class _ClientFactory(Protocol):
+    def __call__(self, username: str, password: str, *, http_client: HttpClient) -> Client: ...
+
+
+# twilio.rest.Client.__init__ has no annotations; this is the part of it used here.
+_new_client = cast(_ClientFactory, Client)
+
+
+class SendFailed(Exception):
+    """Twilio did not accept the message or call (or could not be reached).
+
+    `code` is Twilio's error code (e.g. 21211) when Twilio gave one. `transient`
+    says a later retry may succeed (5xx, 429, network). A timeout after the
+    request went out is also transient, though Twilio may have created the
+    resource: a retry can send it twice.
+    """
+
+    def __init__(self, message: str, *, code: int | None, transient: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+
+
+def twilio_client(
+    account_sid: str, auth_token: str, api_base: str | None, timeout_seconds: float
+) -> Client:
+    # twilio's Client silently falls back to TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN
+    # from the environment for empty credentials; refuse instead.
+    if not account_sid or not auth_token:
+        raise ValueError("account_sid and auth_token must be non-empty")
+    client = _new_client(
+        account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout_seconds)
+    )
+    if api_base is not None:
+        # Domain.absolute_url() joins base_url and the resource path.
+        client.api.base_url = api_base
+        # TWILIO_EDGE/TWILIO_REGION (read from the environment) rewrite the
+        # host name as product.edge.region.twilio.com, which would mangle it.
+        client.edge = None
+        client.region = None
+    return client
+
+
+@contextmanager
+def reported_as_send_failed(what: str) -> Iterator[None]:
+    """Turns twilio's and requests' exceptions into `SendFailed`."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise SendFailed(
+            f"Twilio refused the {what} (HTTP {exc.status}): {exc.msg}",
+            code=_twilio_code(exc.code, exc.status),
+            transient=_is_transient(exc.status),
+        ) from exc
+    except TwilioServiceException as exc:
+        # The RFC 9457 error shape twilio 9.x also understands (newer product APIs).
+        raise SendFailed(
+            f"Twilio refused the {what} (HTTP {exc.status}): {exc.title}",
+            code=_twilio_code(exc.code, exc.status),
+            transient=_is_transient(exc.status),
+        ) from exc
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise SendFailed(f"Twilio unreachable: {exc}", code=None, transient=True) from exc
+    except requests.RequestException as exc:
+        # e.g. an invalid api_base: retrying will not help.
+        raise SendFailed(f"request to Twilio failed: {exc}", code=None, transient=False) from exc
+
+
+def _is_transient(http_status: int) -> bool:
+    return http_status >= 500 or http_status == 429
+
+
+def _twilio_code(code: int | None, http_status: int) -> int | None:
+    # For a non-JSON error body (a proxy's HTML 502, say) or one without "code",
+    # twilio puts the HTTP status into `code`; that is not a Twilio error code.
+    if code is None or code == http_status:
+        return None
+    return int(code)

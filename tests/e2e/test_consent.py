@@ -1,0 +1,129 @@
+"""Consent per channel and quiet hours, over HTTP: nothing reaches Twilio or the
+outbox for a channel the customer opted out of, nor a call or text in quiet hours."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from services.bootstrap import Hub
+from services.settings import Settings
+from tests.support.hub import inbound_sms_form, post_signed, wait_until
+from tests.support.twilio_standin import TwilioStandIn
+
+PHONE = "+4917690001111"
+ADDRESS = {"name": "Jan Berg", "street": "Am Markt 1", "postal_code": "20095", "city": "Hamburg"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"voice_agent_number": "+4930901820999", "twilio_whatsapp_from": "+4930901820777"}
+    )
+
+
+def a_customer(client: httpx.Client, base_url: str, api: Any) -> str:
+    post_signed(client, base_url, "/webhooks/twilio/sms", inbound_sms_form(1, PHONE, "Hallo"))
+    [found] = wait_until(lambda: api.get("/customers", params={"q": PHONE}).json()["items"])
+    customer_id = str(found["customer_id"])
+    assert api.put(f"/customers/{customer_id}/postal-address", json=ADDRESS).status_code == 200
+    return customer_id
+
+
+def attempts(api: Any, customer_id: str) -> dict[str, httpx.Response]:
+    return {
+        "sms": api.post(f"/customers/{customer_id}/messages", json={"channel": "sms", "body": "x"}),
+        "whatsapp": api.post(
+            f"/customers/{customer_id}/messages", json={"channel": "whatsapp", "body": "x"}
+        ),
+        "voice": api.post(f"/customers/{customer_id}/calls", json={}),
+        "letter": api.post(
+            f"/customers/{customer_id}/messages",
+            json={"channel": "letter", "subject": "Info", "body": "x"},
+        ),
+    }
+
+
+def outbox(hub: Hub) -> list[Path]:
+    folder = Path(hub.settings.data_dir) / "outbox"
+    return sorted(folder.glob("*.pdf")) if folder.exists() else []
+
+
+def test_opted_out_channels_are_refused_and_nothing_is_sent(
+    hub: Hub, client: httpx.Client, base_url: str, api: Any, twilio: TwilioStandIn
+) -> None:
+    customer_id = a_customer(client, base_url, api)
+    changed = api.put(
+        f"/customers/{customer_id}/consent",
+        json={"channels": {"sms": False, "voice": False, "letter": False}, "source": "phone"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["channels"] == {"sms": False, "voice": False, "letter": False}
+    before = hub.store.max_notification_id()
+
+    answers = attempts(api, customer_id)
+    for channel in ("sms", "voice", "letter"):
+        assert answers[channel].status_code == 409, (channel, answers[channel].text)
+        assert f"opted out of {channel}" in answers[channel].json()["detail"]
+    assert answers["whatsapp"].status_code == 202  # no decision on WhatsApp: allowed
+    assert [m.params["To"] for m in twilio.messages] == [f"whatsapp:{PHONE}"]
+    assert twilio.calls == [] and outbox(hub) == []
+    # Only the WhatsApp message was recorded (its intent and Twilio's answer).
+    assert hub.store.max_notification_id() == before + 2
+
+    # Opting in again lets SMS through; repeating a decision records nothing.
+    again = api.put(f"/customers/{customer_id}/consent", json={"channels": {"sms": True}})
+    assert again.json()["channels"]["sms"] is True
+    mark = hub.store.max_notification_id()
+    api.put(f"/customers/{customer_id}/consent", json={"channels": {"sms": True}})
+    assert hub.store.max_notification_id() == mark
+    sent = api.post(f"/customers/{customer_id}/messages", json={"channel": "sms", "body": "ok"})
+    assert sent.status_code == 202
+    assert api.get(f"/customers/{customer_id}/consent").json()["channels"]["sms"] is True
+
+
+def test_consent_input_is_validated(
+    hub: Hub, client: httpx.Client, base_url: str, api: Any
+) -> None:
+    customer_id = a_customer(client, base_url, api)
+    assert (
+        api.put(f"/customers/{customer_id}/consent", json={"channels": {"fax": False}}).status_code
+        == 422
+    )
+    assert api.put(f"/customers/{customer_id}/consent", json={"channels": {}}).status_code == 422
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (
+        api.put(f"/customers/{unknown}/consent", json={"channels": {"sms": False}}).status_code
+        == 404
+    )
+
+
+def quiet_now() -> str:
+    """A quiet-hours window around the present moment in Berlin."""
+    now = datetime.now(ZoneInfo("Europe/Berlin"))
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+class TestQuietHours:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"quiet_hours": quiet_now()})
+
+    def test_calls_and_texts_wait_for_morning_but_letters_go(
+        self, hub: Hub, client: httpx.Client, base_url: str, api: Any, twilio: TwilioStandIn
+    ) -> None:
+        customer_id = a_customer(client, base_url, api)
+        answers = attempts(api, customer_id)
+        for channel in ("sms", "whatsapp", "voice"):
+            assert answers[channel].status_code == 409, (channel, answers[channel].text)
+            assert "quiet hours" in answers[channel].json()["detail"]
+            assert "Europe/Berlin" in answers[channel].json()["detail"]
+        assert answers["letter"].status_code == 202
+        assert twilio.requests == []
+        assert len(outbox(hub)) == 1

@@ -35,11 +35,13 @@ def plan_inbound(
     claimed_by: UUID | None,
     already_recorded: bool,
     now: datetime,
+    display_name: str = "",
 ) -> InboundPlan | None:
     """The events to append for an inbound message, or None if it is a duplicate.
 
     `claimed_by` is the customer owning the sender's address, if any;
-    `already_recorded` says whether the message's own stream exists.
+    `already_recorded` says whether the message's own stream exists;
+    `display_name` is the sender's name where the channel tells it (email).
     """
     if already_recorded:
         return None
@@ -61,6 +63,7 @@ def plan_inbound(
                 event_id=provider_event_id("contacthub", "customer", str(customer_id)),
                 originator_id=customer_id,
                 originator_version=1,
+                display_name=display_name,
                 source_channel=message.channel,
                 **common,
             ),

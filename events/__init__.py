@@ -7,8 +7,22 @@ the customer's key (DESIGN.md, guarantee 5).
 """
 
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.email import (
+    EmailAttachment,
+    EmailDeliveryChanged,
+    EmailReceived,
+    EmailSent,
+    EmailStatus,
+    EmailThreaded,
+)
 from events.envelope import ERASED, Event, InboundEvent
-from events.ids import address_claim_id, customer_id_for_address, provider_event_id
+from events.ids import (
+    address_claim_id,
+    customer_id_for_address,
+    email_interaction_id,
+    email_subject_stream_id,
+    provider_event_id,
+)
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 
@@ -18,6 +32,12 @@ __all__ = [
     "AddressClaimed",
     "ChannelAddressLinked",
     "CustomerRegistered",
+    "EmailAttachment",
+    "EmailDeliveryChanged",
+    "EmailReceived",
+    "EmailSent",
+    "EmailStatus",
+    "EmailThreaded",
     "Event",
     "InboundEvent",
     "SmsReceived",
@@ -26,6 +46,8 @@ __all__ = [
     "SmsStatusChanged",
     "address_claim_id",
     "customer_id_for_address",
+    "email_interaction_id",
+    "email_subject_stream_id",
     "event_class",
     "provider_event_id",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.email import EmailDeliveryChanged, EmailReceived, EmailSent, EmailThreaded
 from events.envelope import Event
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 
@@ -15,6 +16,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SmsReceived,
         SmsSent,
         SmsStatusChanged,
+        EmailReceived,
+        EmailSent,
+        EmailDeliveryChanged,
+        EmailThreaded,
     )
 }
 

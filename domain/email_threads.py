@@ -123,7 +123,7 @@ def decide_conversation(
     customer_id: UUID,
     message_key: str,
     referenced: Sequence[KnownMessage | None],
-    normalised_subject: str,
+    subject_key: str,
     subject_uses: Sequence[SubjectUse],
     occurred_at: datetime,
     window: timedelta,
@@ -136,7 +136,7 @@ def decide_conversation(
     for known in referenced:
         if known is not None and known.customer_id == customer_id:
             return ThreadDecision(known.conversation_id, started=False, via="headers")
-    if normalised_subject:
+    if subject_key:
         near = [u for u in subject_uses if abs(u.occurred_at - occurred_at) <= window]
         if near:
             best = min(near, key=lambda u: (abs(u.occurred_at - occurred_at), -_ts(u)))

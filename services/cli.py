@@ -53,6 +53,8 @@ def serve(
     hub = build_hub(settings)
     where = (settings.database_url and "PostgreSQL") or f"SQLite in {settings.data_dir.resolve()}"
     console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+    if settings.smtp_listen:
+        console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
     uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
 
 

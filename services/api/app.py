@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api.metrics import new_metrics
-from services.api.routes import customers, health, twilio_webhooks
+from services.api.routes import customers, email_webhooks, health, twilio_webhooks
 from services.bootstrap import Hub
+from services.smtp_receiver import start_smtp_receiver
 
 
 def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
@@ -18,9 +19,22 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         if run_projector:
             hub.projector.catch_up()
             hub.projector.start()
+        smtp = None
+        listen = hub.settings.smtp_listen_address()
+        if listen is not None:
+            # The SMTP receiver shares this event loop: it is part of the gateway.
+            smtp = await start_smtp_receiver(
+                hub.email_gateway,
+                *listen,
+                max_message_bytes=hub.settings.smtp_max_message_bytes,
+                max_recipients=hub.settings.smtp_max_recipients,
+            )
         try:
             yield
         finally:
+            if smtp is not None:
+                smtp.close()
+                await smtp.wait_closed()
             hub.projector.stop()
 
     app = FastAPI(
@@ -33,5 +47,6 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.state.metrics = new_metrics()
     app.include_router(health.router)
     app.include_router(twilio_webhooks.router)
+    app.include_router(email_webhooks.router)
     app.include_router(customers.router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class ChannelAddress(BaseModel):
@@ -31,6 +31,9 @@ class TimelineItem(BaseModel):
     provider_id: str | None
     agent: str | None
     error: str | None
+    conversation_id: UUID | None = Field(
+        default=None, description="The email conversation (thread) it belongs to."
+    )
 
 
 class TimelinePage(BaseModel):
@@ -60,16 +63,54 @@ class SearchResult(BaseModel):
     items: list[CustomerSummary]
 
 
+class AttachmentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
+    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+
+
 class SendMessage(BaseModel):
-    channel: Literal["sms"] = Field(description="Only `sms` so far.")
-    body: str = Field(min_length=1, max_length=1600)
-    to: str | None = Field(
-        default=None, description="Override the customer's number (E.164 or national)."
+    channel: Literal["sms", "email"] = Field(description="`sms` or `email`.")
+    body: str = Field(
+        default="",
+        max_length=500_000,
+        description="The text: at most 1600 characters for SMS; the plain-text part of an email.",
     )
+    to: str | None = Field(
+        default=None,
+        description="Override the customer's address (phone number for SMS, email address).",
+    )
+    subject: str | None = Field(
+        default=None,
+        max_length=998,
+        description="Email only. Defaults to `Re: <subject>` of the email in `reply_to`.",
+    )
+    html: str | None = Field(
+        default=None, max_length=2_000_000, description="Email only: an HTML alternative."
+    )
+    reply_to: UUID | None = Field(
+        default=None,
+        description="Email only: the interaction this answers; the reply carries In-Reply-To "
+        "and References and joins its conversation.",
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _fits_channel(self) -> SendMessage:
+        if self.channel == "sms":
+            if not 1 <= len(self.body) <= 1600:
+                raise ValueError("an SMS body must be 1 to 1600 characters")
+            if self.subject or self.html or self.reply_to or self.attachments:
+                raise ValueError("subject, html, reply_to and attachments are for email only")
+        elif not (self.body or self.html):
+            raise ValueError("an email needs a body or html")
+        return self
 
 
 class MessageAccepted(BaseModel):
     interaction_id: UUID
     status: str
-    provider_message_id: str | None
+    provider_message_id: str | None = Field(
+        description="Twilio's MessageSid for SMS; the Message-ID for email."
+    )
     error: str | None

@@ -35,10 +35,11 @@ class WebhookTokens:
             self.db.run(
                 cursor,
                 "INSERT INTO contacthub_webhook_tokens (provider, token, seen_at)"
-                " VALUES (%(p)s, %(t)s, %(at)s) ON CONFLICT (provider, token) DO NOTHING",
+                " VALUES (%(p)s, %(t)s, %(at)s) ON CONFLICT (provider, token) DO NOTHING"
+                " RETURNING token",
                 {"p": self.provider, "t": token, "at": now.isoformat()},
             )
-            fresh = getattr(cursor, "rowcount", 0) == 1
+            fresh = bool(cursor.fetchall())
         self._claims += 1
         if self._claims % PRUNE_EVERY == 0:
             self.prune(now)

@@ -61,7 +61,8 @@ class EmailGateway:
     ) -> Accepted:
         """Records a raw MIME message. Raises MalformedEmail or BusUnavailable."""
         now = self.clock()
-        report = delivery_report(mime.parse(raw))
+        # Parsing a large message takes a while: keep it off the event loop.
+        report = await anyio.to_thread.run_sync(lambda: delivery_report(mime.parse(raw)))
         if report is not None:
             change = delivery_event(report, received_at=now)
             try:
@@ -70,13 +71,15 @@ class EmailGateway:
                 return Accepted("delivery-report", change.originator_id)
             except UnknownEmail:
                 pass  # not about an email of ours: keep it as a message
-        event = inbound_email_event(
-            raw,
-            provider=provider,
-            received_at=now,
-            address_secret=self.address_secret,
-            envelope_from=envelope_from,
-            envelope_to=envelope_to,
+        event = await anyio.to_thread.run_sync(
+            lambda: inbound_email_event(
+                raw,
+                provider=provider,
+                received_at=now,
+                address_secret=self.address_secret,
+                envelope_from=envelope_from,
+                envelope_to=envelope_to,
+            )
         )
         await self._store_blob(raw)
         await self._publish(event)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -34,7 +35,8 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         finally:
             if smtp is not None:
                 smtp.close()
-                await smtp.wait_closed()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(smtp.wait_closed(), timeout=5)
             hub.projector.stop()
 
     app = FastAPI(

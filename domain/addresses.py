@@ -10,6 +10,7 @@ import hashlib
 import hmac
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 
 
 class InvalidAddress(ValueError):
@@ -25,6 +26,19 @@ def normalise_phone(raw: str, default_region: str = "DE") -> str:
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidAddress(f"not a possible phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    """An email address as the identity index keys it: the domain lowercased (and
+    IDNA-normalised), the local part as given, since RFC 5321 leaves its case to
+    the receiving system. Display names and angle brackets are the caller's."""
+    try:
+        checked = validate_email(
+            raw.strip(), check_deliverability=False, globally_deliverable=False
+        )
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"not an email address: {raw!r} ({exc})") from None
+    return str(checked.normalized)
 
 
 def address_key(secret: bytes, channel: str, address: str) -> str:

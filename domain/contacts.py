@@ -36,6 +36,7 @@ def plan_inbound(
     already_recorded: bool,
     now: datetime,
     join: tuple[UUID, int] | None = None,
+    display_name: str = "",
 ) -> InboundPlan | None:
     """The events to append for an inbound message, or None if it is a duplicate.
 
@@ -44,6 +45,7 @@ def plan_inbound(
     (customer, their stream's last version) of the customer owning the same
     address on a sibling channel: an unclaimed address is linked to them
     instead of registering a new customer.
+    `display_name` is the sender's name where the channel tells it (email).
     """
     if already_recorded:
         return None
@@ -68,6 +70,7 @@ def plan_inbound(
                 event_id=provider_event_id("contacthub", "customer", str(customer_id)),
                 originator_id=customer_id,
                 originator_version=1,
+                display_name=display_name,
                 source_channel=message.channel,
                 **common,
             ),

@@ -8,8 +8,22 @@ the customer's key (DESIGN.md, guarantee 5).
 
 from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.email import (
+    EmailAttachment,
+    EmailDeliveryChanged,
+    EmailReceived,
+    EmailSent,
+    EmailStatus,
+    EmailThreaded,
+)
 from events.envelope import ERASED, Event, InboundEvent
-from events.ids import address_claim_id, customer_id_for_address, provider_event_id
+from events.ids import (
+    address_claim_id,
+    customer_id_for_address,
+    email_interaction_id,
+    email_subject_stream_id,
+    provider_event_id,
+)
 from events.letters import (
     LetterReceived,
     LetterSent,
@@ -41,6 +55,12 @@ __all__ = [
     "ChannelAddressLinked",
     "ConsentChanged",
     "CustomerRegistered",
+    "EmailAttachment",
+    "EmailDeliveryChanged",
+    "EmailReceived",
+    "EmailSent",
+    "EmailStatus",
+    "EmailThreaded",
     "Event",
     "InboundEvent",
     "LetterReceived",
@@ -56,6 +76,8 @@ __all__ = [
     "TranscriptAttached",
     "address_claim_id",
     "customer_id_for_address",
+    "email_interaction_id",
+    "email_subject_stream_id",
     "event_class",
     "provider_event_id",
 ]

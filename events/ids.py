@@ -29,3 +29,14 @@ def customer_id_for_address(address_key: str) -> UUID:
     converge on one customer instead of creating two.
     """
     return uuid5(NAMESPACE, f"customer/{address_key}")
+
+
+def email_interaction_id(message_id: str) -> UUID:
+    """The stream of the email with this Message-ID (inbound or outbound), so a
+    reply's In-Reply-To and References point straight at their streams."""
+    return provider_event_id("email", "message", message_id)
+
+
+def email_subject_stream_id(customer_id: UUID, subject_key: str) -> UUID:
+    """The stream of one customer's emails under one normalised subject."""
+    return uuid5(NAMESPACE, f"email-subject/{customer_id}/{subject_key}")

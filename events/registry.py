@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.email import EmailDeliveryChanged, EmailReceived, EmailSent, EmailThreaded
 from events.envelope import Event
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
@@ -36,6 +37,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LetterStatusChanged,
         LetterReceived,
         ConsentChanged,
+        EmailReceived,
+        EmailSent,
+        EmailDeliveryChanged,
+        EmailThreaded,
     )
 }
 

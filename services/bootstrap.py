@@ -7,11 +7,12 @@ from their own Settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.email.sender import RelayConfig, SmtpEmailSender
 from adapters.post.provider import OutboxProvider
 from adapters.sms.sender import TwilioMessageSender
 from adapters.sms.translate import WHATSAPP
@@ -23,9 +24,12 @@ from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityI
 from projections.sql import SqlRunner
 from projections.view import SqlView
 from services.auth import TokenStore
+from services.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.bus import InProcessBus, IntakeBus
 from services.calls import Calls
 from services.consent import ConsentBook
+from services.email_gateway import EmailGateway
+from services.email_messaging import EmailMessaging
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
@@ -34,6 +38,7 @@ from services.messaging import Messaging
 from services.projector import Projector
 from services.recorder import Recorded, Recorder, utcnow
 from services.settings import Settings
+from services.webhook_tokens import WebhookTokens
 
 
 @dataclass
@@ -60,6 +65,10 @@ class Hub:
     calls: Calls
     letters: Letters
     consent: ConsentBook
+    blobs: BlobStore
+    email_gateway: EmailGateway
+    email: EmailMessaging
+    mailgun_tokens: WebhookTokens
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -88,7 +97,9 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     store = open_event_store(store_location(settings.database_url, settings.data_dir), master)
     views = open_views(settings)
     now = clock if callable(clock) else utcnow
-    recorder = Recorder(store, clock=now)
+    recorder = Recorder(
+        store, clock=now, email_thread_window=timedelta(days=settings.email_thread_window_days)
+    )
     projector = Projector(store, views.all)
 
     def on_recorded(recorded: Recorded) -> None:
@@ -111,6 +122,30 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         default_region=settings.default_region,
         clock=now,
     )
+    db = SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
+    tokens = TokenStore(db)
+    address_secret = derive_key(master, "address-key")
+    bus = InProcessBus(recorder, on_recorded)
+    blobs: BlobStore = (
+        FileBlobStore(settings.data_dir / "blobs")
+        if store.dialect == "sqlite"
+        else SqlBlobStore(db)
+    )
+    relay = (
+        SmtpEmailSender(RelayConfig.from_url(settings.smtp_relay_url))
+        if settings.smtp_relay_url
+        else None
+    )
+    email = EmailMessaging(
+        store,
+        recorder,
+        relay,
+        blobs,
+        from_address=settings.email_from,
+        from_name=settings.email_from_name,
+        secret=address_secret,
+        clock=now,
+    )
     quiet = QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone)
     messaging.quiet = quiet
     messaging.whatsapp_from = whatsapp_number(settings)
@@ -118,7 +153,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         store,
         recorder,
         OutboxProvider(settings.data_dir / "outbox"),
-        address_secret=derive_key(master, "address-key"),
+        address_secret=address_secret,
         sender_line=settings.letter_sender,
         signature=settings.letter_signature,
         clock=now,
@@ -141,20 +176,23 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         quiet=quiet,
         clock=now,
     )
-    tokens = TokenStore(SqlRunner(store.recorder.datastore, store.dialect))  # type: ignore[attr-defined]
     return Hub(
         settings=settings,
         store=store,
         views=views,
         recorder=recorder,
         projector=projector,
-        bus=InProcessBus(recorder, on_recorded),
+        bus=bus,
         tokens=tokens,
         messaging=messaging,
-        address_secret=derive_key(master, "address-key"),
+        address_secret=address_secret,
         calls=calls,
         letters=letters,
         consent=ConsentBook(store, recorder, now),
+        blobs=blobs,
+        email_gateway=EmailGateway(bus, blobs, address_secret=address_secret, clock=now),
+        email=email,
+        mailgun_tokens=WebhookTokens(db, "mailgun"),
         clock=now,
     )
 

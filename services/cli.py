@@ -71,6 +71,8 @@ def serve(
             "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
         )
         console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+        if settings.smtp_listen:
+            console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
 
 

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain import calls, letters, messages
+from domain import calls, emails, letters, messages
 from domain.contacts import plan_inbound
+from domain.email_intake import plan_inbound_email
+from domain.email_threads import KnownMessage, referenced_ids
 from events import (
     AddressClaimed,
     CallNoteRecorded,
     CallStatusChanged,
+    EmailDeliveryChanged,
+    EmailReceived,
+    EmailSent,
     Event,
     InboundEvent,
     LetterStatusChanged,
@@ -28,10 +33,14 @@ from events import (
     SmsStatusChanged,
     TranscriptAttached,
     address_claim_id,
+    customer_id_for_address,
+    email_interaction_id,
+    email_subject_stream_id,
 )
 from services.eventstore import EventStore
 
 MAX_ATTEMPTS = 8
+EMAIL_THREAD_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -55,9 +64,16 @@ def utcnow() -> datetime:
 
 
 class Recorder:
-    def __init__(self, store: EventStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        email_thread_window: timedelta = EMAIL_THREAD_WINDOW,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.email_thread_window = email_thread_window
 
     def record(self, intake: Event) -> Recorded:
         for _ in range(MAX_ATTEMPTS):
@@ -74,6 +90,8 @@ class Recorder:
         return Recorded(customer, tuple(ids))
 
     def _record_once(self, intake: Event) -> Recorded:
+        if isinstance(intake, EmailReceived):
+            return self._record_email(intake)
         if isinstance(intake, InboundEvent):
             return self._record_inbound(intake)
         if isinstance(intake, SmsStatusChanged):
@@ -86,6 +104,8 @@ class Recorder:
             state = letters.fold(self.store.stream(intake.originator_id))
             decided = letters.decide_letter_status(state, intake)
             return self._append_decided(state.customer_id if state else None, list(decided))
+        if isinstance(intake, EmailDeliveryChanged):
+            return self._record_email_delivery(intake)
         raise TypeError(f"the recorder does not take {intake.type} from the intake")
 
     def _record_inbound(self, message: InboundEvent) -> Recorded:
@@ -128,6 +148,44 @@ class Recorder:
             if owner is not None:
                 return owner, self.store.stream(owner)[-1].originator_version
         return None
+
+    def _record_email(self, message: EmailReceived) -> Recorded:
+        if self.store.exists(message.originator_id):
+            return Recorded(None, ())
+        claimed_by = self._owner_of(message.address_key)
+        customer_id = claimed_by or customer_id_for_address(message.address_key)
+        parents = referenced_ids(message.in_reply_to, message.references)
+        subject_stream = (
+            self.store.stream(email_subject_stream_id(customer_id, message.subject_key))
+            if message.subject_key
+            else []
+        )
+        plan = plan_inbound_email(
+            message,
+            claimed_by=claimed_by,
+            already_recorded=False,
+            referenced=[self._known_email(email_interaction_id(p)) for p in parents],
+            subject_stream=subject_stream,
+            window=self.email_thread_window,
+            now=self.clock(),
+        )
+        assert plan is not None
+        return Recorded(plan.customer_id, tuple(self.store.append(plan.events)))
+
+    def _known_email(self, interaction_id: UUID) -> KnownMessage | None:
+        for event in self.store.stream(interaction_id):
+            if isinstance(event, EmailReceived | EmailSent) and event.conversation_id:
+                assert event.customer_id is not None
+                return KnownMessage(event.customer_id, event.conversation_id)
+        return None
+
+    def _record_email_delivery(self, change: EmailDeliveryChanged) -> Recorded:
+        state = emails.fold(self.store.stream(change.originator_id))
+        decided = emails.decide_delivery_change(state, change)
+        now = self.clock()
+        stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
+        ids = self.store.append(stamped) if stamped else []
+        return Recorded(state.customer_id if state else None, tuple(ids))
 
     def _owner_of(self, address_key: str) -> UUID | None:
         for event in self.store.stream(address_claim_id(address_key)):

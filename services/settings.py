@@ -80,9 +80,34 @@ class Settings(BaseSettings):
         description="Return address line above the address window.",
     )
     letter_signature: str = Field(default="Ihr Kundenservice", description="Closing signature.")
-    mailgun_signing_key: str = ""
-    smtp_relay_url: str | None = None
-    smtp_listen: str | None = None
+    mailgun_signing_key: str = Field(
+        default="", description="Mailgun webhook signing key; the email webhook is 503 without."
+    )
+    smtp_relay_url: str | None = Field(
+        default=None,
+        description="Outbound SMTP relay, e.g. smtp://user:pass@relay:587 or smtps://relay:465.",
+    )
+    smtp_listen: str | None = Field(
+        default=None,
+        description="host:port of the inbound SMTP receiver; off when unset.",
+    )
+    smtp_max_message_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest inbound message (SMTP 552 above)."
+    )
+    smtp_max_recipients: int = Field(
+        default=50, ge=1, description="Most recipients per inbound message (SMTP 452 above)."
+    )
+    email_from: str = Field(
+        default="",
+        description="Our sender address for outbound email (its domain names Message-IDs).",
+    )
+    email_from_name: str = Field(default="", description="Display name on outbound email.")
+    email_thread_window_days: float = Field(
+        default=30,
+        gt=0,
+        description="How far apart in time a reply without usable headers may be and still "
+        "join a conversation by its subject.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -90,6 +115,22 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("CONTACTHUB_PUBLIC_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("smtp_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("CONTACTHUB_SMTP_LISTEN must be host:port, e.g. 0.0.0.0:2525")
+        return value
+
+    def smtp_listen_address(self) -> tuple[str, int] | None:
+        if not self.smtp_listen:
+            return None
+        host, _, port = self.smtp_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("database_url")
     @classmethod

@@ -29,9 +29,10 @@ _INSERT_CUSTOMER = (
 )
 _INSERT_TIMELINE = (
     "INSERT INTO c360_timeline (interaction_id, customer_id, occurred_at, channel, direction,"
-    " status, status_rank, summary, address, provider_id, agent, error)"
+    " status, status_rank, summary, address, provider_id, agent, error, conversation_id)"
     " VALUES (%(interaction_id)s, %(customer_id)s, %(occurred_at)s, %(channel)s, %(direction)s,"
-    " %(status)s, %(status_rank)s, %(summary)s, %(address)s, %(provider_id)s, %(agent)s, NULL)"
+    " %(status)s, %(status_rank)s, %(summary)s, %(address)s, %(provider_id)s, %(agent)s, NULL,"
+    " %(conversation_id)s)"
     " ON CONFLICT (interaction_id) DO NOTHING"
 )
 _COUNT = (
@@ -96,7 +97,7 @@ class Customer360(SqlView):
         " interaction_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, occurred_at TEXT NOT NULL,"
         " channel TEXT NOT NULL, direction TEXT NOT NULL, status TEXT NOT NULL,"
         " status_rank BIGINT NOT NULL, summary TEXT NOT NULL, address TEXT NOT NULL,"
-        " provider_id TEXT, agent TEXT, error TEXT)",
+        " provider_id TEXT, agent TEXT, error TEXT, conversation_id TEXT)",
         "CREATE INDEX IF NOT EXISTS c360_timeline_page"
         " ON c360_timeline (customer_id, occurred_at DESC, interaction_id DESC)",
         "CREATE TABLE IF NOT EXISTS c360_details ("

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -12,12 +13,14 @@ from services.api.routes import (
     calls,
     consent,
     customers,
+    email_webhooks,
     health,
     letters,
     twilio_voice,
     twilio_webhooks,
 )
 from services.bootstrap import Hub
+from services.smtp_receiver import start_smtp_receiver
 
 
 def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
@@ -26,9 +29,23 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         if run_projector:
             hub.projector.catch_up()
             hub.projector.start()
+        smtp = None
+        listen = hub.settings.smtp_listen_address()
+        if listen is not None:
+            # The SMTP receiver shares this event loop: it is part of the gateway.
+            smtp = await start_smtp_receiver(
+                hub.email_gateway,
+                *listen,
+                max_message_bytes=hub.settings.smtp_max_message_bytes,
+                max_recipients=hub.settings.smtp_max_recipients,
+            )
         try:
             yield
         finally:
+            if smtp is not None:
+                smtp.close()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(smtp.wait_closed(), timeout=5)
             hub.projector.stop()
 
     app = FastAPI(
@@ -41,6 +58,7 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.state.metrics = new_metrics()
     app.include_router(health.router)
     app.include_router(twilio_webhooks.router)
+    app.include_router(email_webhooks.router)
     app.include_router(customers.router)
     app.include_router(twilio_voice.router)
     app.include_router(calls.router)

@@ -39,6 +39,9 @@ class TimelineItem(BaseModel):
     recording_url: str | None = Field(default=None, description="Calls: the recording.")
     transcript: str | None = Field(default=None, description="Calls: the recording's text.")
     text: str | None = Field(default=None, description="Letters: the text (extracted from scans).")
+    conversation_id: UUID | None = Field(
+        default=None, description="The email conversation (thread) it belongs to."
+    )
 
 
 class TimelinePage(BaseModel):
@@ -68,35 +71,74 @@ class SearchResult(BaseModel):
     items: list[CustomerSummary]
 
 
+class AttachmentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
+    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+
+
 class SendMessage(BaseModel):
-    channel: Literal["sms", "whatsapp", "letter"] = Field(
-        description="`sms`, `whatsapp` (Twilio) or `letter` (PDF to the print-and-mail provider)."
+    channel: Literal["sms", "whatsapp", "email", "letter"] = Field(
+        description="`sms`, `whatsapp` (Twilio), `email` (SMTP relay) or `letter` "
+        "(PDF to the print-and-mail provider)."
     )
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(
+        default="",
+        max_length=500_000,
+        description="The text: at most 1600 characters for SMS and WhatsApp, 20,000 for a "
+        "letter; the plain-text part of an email.",
+    )
     to: str | None = Field(
         default=None,
-        description="sms/whatsapp: override the customer's number (E.164 or national).",
+        description="sms/whatsapp/email: override the customer's number or email address.",
     )
     subject: str | None = Field(
-        default=None, max_length=200, description="letter: the subject line (required)."
+        default=None,
+        max_length=998,
+        description="letter: the subject line (required). email: defaults to "
+        "`Re: <subject>` of the email in `reply_to`.",
     )
+    html: str | None = Field(
+        default=None, max_length=2_000_000, description="Email only: an HTML alternative."
+    )
+    reply_to: UUID | None = Field(
+        default=None,
+        description="Email only: the interaction this answers; the reply carries In-Reply-To "
+        "and References and joins its conversation.",
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _fits_the_channel(self) -> SendMessage:
-        if self.channel == "letter" and not (self.subject and self.subject.strip()):
-            raise ValueError("a letter needs a `subject`")
-        if self.channel != "letter" and len(self.body) > TEXT_MESSAGE_MAX:
-            raise ValueError(f"an {self.channel} body has at most {TEXT_MESSAGE_MAX} characters")
+        email_only = self.html or self.reply_to or self.attachments
+        if self.channel in ("sms", "whatsapp"):
+            if not 1 <= len(self.body) <= TEXT_MESSAGE_MAX:
+                raise ValueError(
+                    f"an {self.channel} body must be 1 to {TEXT_MESSAGE_MAX} characters"
+                )
+            if self.subject or email_only:
+                raise ValueError("subject, html, reply_to and attachments are not for SMS")
+        elif self.channel == "letter":
+            if not (self.subject and self.subject.strip()):
+                raise ValueError("a letter needs a `subject`")
+            if not 1 <= len(self.body) <= LETTER_MAX:
+                raise ValueError(f"a letter body must be 1 to {LETTER_MAX} characters")
+            if email_only:
+                raise ValueError("html, reply_to and attachments are for email only")
+        elif not (self.body or self.html):
+            raise ValueError("an email needs a body or html")
         return self
 
 
 TEXT_MESSAGE_MAX = 1600
+LETTER_MAX = 20_000
 
 
 class MessageAccepted(BaseModel):
     interaction_id: UUID
     status: str
     provider_message_id: str | None = Field(
-        description="Twilio's MessageSid; for a letter, the provider's reference."
+        description="Twilio's MessageSid for SMS; the Message-ID for email; for a letter, "
+        "the provider's reference."
     )
     error: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,7 +14,8 @@ from domain.addresses import InvalidAddress, normalise_phone
 from services.api import schemas
 from services.api.deps import ActorDep, HubDep, PrincipalDep
 from services.bootstrap import Hub
-from services.messaging import CommandRefused, CustomerNotFound
+from services.email_messaging import EmailDraft
+from services.messaging import CommandRefused, CustomerNotFound, SendOutcome
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -133,7 +136,7 @@ async def send_message(
     command: schemas.SendMessage,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.MessageAccepted:
-    def run() -> schemas.MessageAccepted:
+    def send_by_provider() -> tuple[schemas.MessageAccepted, int]:
         if command.channel == "letter":
             letter = hub.letters.send(
                 customer_id,
@@ -142,42 +145,72 @@ async def send_message(
                 agent=actor.name,
                 idempotency_key=idempotency_key,
             )
-            interaction, state, provider_id, error, last = (
-                letter.interaction_id,
-                letter.status,
-                letter.provider_reference,
-                letter.error,
-                letter.notification_id,
-            )
-        else:
-            outcome = hub.messaging.send_sms(
-                customer_id,
-                command.body,
-                agent=actor.name,
-                to=command.to,
-                idempotency_key=idempotency_key,
-                channel=command.channel,
-            )
-            interaction, state, provider_id, error, last = (
-                outcome.interaction_id,
-                outcome.status,
-                outcome.provider_message_id,
-                outcome.error,
-                outcome.notification_id,
-            )
-        # Read-your-writes: the agent's next view already shows the message.
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
-        return schemas.MessageAccepted(
-            interaction_id=interaction,
-            status=state,
-            provider_message_id=provider_id,
-            error=error,
+            return schemas.MessageAccepted(
+                interaction_id=letter.interaction_id,
+                status=letter.status,
+                provider_message_id=letter.provider_reference,
+                error=letter.error,
+            ), letter.notification_id
+        assert command.channel in ("sms", "whatsapp")  # email is sent on the event loop
+        outcome = hub.messaging.send_sms(
+            customer_id,
+            command.body,
+            agent=actor.name,
+            to=command.to,
+            idempotency_key=idempotency_key,
+            channel=command.channel,
         )
+        return accepted(outcome)
 
     try:
-        return await anyio.to_thread.run_sync(run)
+        if command.channel == "email":
+            email = await hub.email.send_email(
+                customer_id, email_draft(command), agent=actor.name, idempotency_key=idempotency_key
+            )
+            answer, last = accepted(email)
+        else:
+            answer, last = await anyio.to_thread.run_sync(send_by_provider)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
     except (CommandRefused, InvalidAddress) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+    def settle() -> None:
+        # Read-your-writes: the agent's next view already shows the message.
+        hub.projector.wake()
+        hub.projector.wait_for(last, timeout=2.0)
+
+    await anyio.to_thread.run_sync(settle)
+    return answer
+
+
+def accepted(outcome: SendOutcome) -> tuple[schemas.MessageAccepted, int]:
+    return (
+        schemas.MessageAccepted(
+            interaction_id=outcome.interaction_id,
+            status=outcome.status,
+            provider_message_id=outcome.provider_message_id,
+            error=outcome.error,
+        ),
+        outcome.notification_id,
+    )
+
+
+def email_draft(command: schemas.SendMessage) -> EmailDraft:
+    try:
+        files = [
+            (a.name, a.content_type, base64.b64decode(a.content_base64, validate=True))
+            for a in command.attachments
+        ]
+    except binascii.Error as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"attachment is not valid base64: {exc}"
+        ) from exc
+    return EmailDraft(
+        subject=command.subject,
+        text=command.body,
+        html=command.html or "",
+        to=command.to,
+        reply_to=command.reply_to,
+        attachments=files,
+    )

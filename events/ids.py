@@ -29,3 +29,18 @@ def customer_id_for_address(address_key: str) -> UUID:
     converge on one customer instead of creating two.
     """
     return uuid5(NAMESPACE, f"customer/{address_key}")
+
+
+def complaint_id_for(trigger_event_id: UUID) -> UUID:
+    """The case the rules open for an interaction: one at most, however often it
+    is processed."""
+    return uuid5(NAMESPACE, f"complaint/{trigger_event_id}")
+
+
+def case_counter_id(year: int) -> UUID:
+    """The stream whose versions are the year's case numbers."""
+    return uuid5(NAMESPACE, f"complaint-numbers/{year}")
+
+
+def case_number(year: int, sequence: int) -> str:
+    return f"R-{year}-{sequence:06d}"

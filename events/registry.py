@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events.complaints import COMPLAINT_EVENTS, CaseNumberAssigned
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.envelope import Event
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
@@ -15,6 +16,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SmsReceived,
         SmsSent,
         SmsStatusChanged,
+        CaseNumberAssigned,
+        *COMPLAINT_EVENTS,
     )
 }
 

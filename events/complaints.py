@@ -155,21 +155,3 @@ class SlaBreached(Event):
     target: SlaTarget
     due_at: AwareDatetime
     policy_id: str = Field(description="Fingerprint of the SLA policy and calendar used.")
-
-
-COMPLAINT_EVENTS: tuple[type[Event], ...] = (
-    ComplaintOpened,
-    ComplaintCategorised,
-    ComplaintPrioritised,
-    ComplaintAssigned,
-    ComplaintClaimed,
-    CustomerReplied,
-    AgentReplied,
-    ComplaintAwaitingCustomer,
-    ComplaintEscalated,
-    ComplaintResolved,
-    ComplaintReopened,
-    ComplaintClosed,
-    SlaWarningRaised,
-    SlaBreached,
-)

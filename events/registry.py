@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from events.complaints import COMPLAINT_EVENTS, CaseNumberAssigned
+from events.complaints import (
+    AgentReplied,
+    CaseNumberAssigned,
+    ComplaintAssigned,
+    ComplaintAwaitingCustomer,
+    ComplaintCategorised,
+    ComplaintClaimed,
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintOpened,
+    ComplaintPrioritised,
+    ComplaintReopened,
+    ComplaintResolved,
+    CustomerReplied,
+    SlaBreached,
+    SlaWarningRaised,
+)
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.envelope import Event
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
@@ -17,7 +33,20 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SmsSent,
         SmsStatusChanged,
         CaseNumberAssigned,
-        *COMPLAINT_EVENTS,
+        ComplaintOpened,
+        ComplaintCategorised,
+        ComplaintPrioritised,
+        ComplaintAssigned,
+        ComplaintClaimed,
+        CustomerReplied,
+        AgentReplied,
+        ComplaintAwaitingCustomer,
+        ComplaintEscalated,
+        ComplaintResolved,
+        ComplaintReopened,
+        ComplaintClosed,
+        SlaWarningRaised,
+        SlaBreached,
     )
 }
 

@@ -139,7 +139,10 @@ def evolve(state: ComplaintState | None, event: Event) -> ComplaintState | None:
 
 
 def fold(events: Iterable[Event]) -> ComplaintState | None:
-    state: ComplaintState | None = None
+    return fold_from(None, events)
+
+
+def fold_from(state: ComplaintState | None, events: Iterable[Event]) -> ComplaintState | None:
     for event in events:
         state = evolve(state, event)
     return state

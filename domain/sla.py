@@ -311,3 +311,17 @@ def sla_event(
         due_at=due.due_at,
         policy_id=policy_id,
     )
+
+
+def sla_state(clock: SlaClock, policy: SlaPolicy, *, active: bool) -> str:
+    """One word for queues and filters: breached, warning, paused, ok (active
+    cases) or met (finished ones)."""
+    pid = policy.policy_id
+    kinds = {kind for p, _, kind in clock.raised if p == pid}
+    if "breach" in kinds:
+        return "breached"
+    if not active:
+        return "met"
+    if clock.waiting:
+        return "paused"
+    return "warning" if "warning" in kinds else "ok"

@@ -13,12 +13,22 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.sms.sender import TwilioMessageSender
+from projections.complaints import (
+    ComplaintQueues,
+    ComplaintQueuesPostgres,
+    ComplaintQueuesSQLite,
+    CustomerCaseIndex,
+    CustomerCaseIndexPostgres,
+    CustomerCaseIndexSQLite,
+)
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.sql import SqlRunner
 from projections.view import SqlView
 from services.auth import TokenStore
 from services.bus import InProcessBus, IntakeBus
+from services.complaints.config import complaint_config
+from services.complaints.wiring import Complaints, build_complaints
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
@@ -32,10 +42,13 @@ from services.settings import Settings
 class Views:
     customer360: Customer360
     identity: IdentityIndex
+    complaints: ComplaintQueues
+    # The complaint intake's own index and position: not a read model, not replayed.
+    complaint_index: CustomerCaseIndex
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360]
+        return [self.identity, self.customer360, self.complaints]
 
 
 @dataclass
@@ -49,24 +62,37 @@ class Hub:
     tokens: TokenStore
     messaging: Messaging
     address_secret: bytes
+    complaints: Complaints
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
+        self.complaints.stop()
         self.projector.stop()
 
 
 def open_views(settings: Settings) -> Views:
     location = store_location(settings.database_url, settings.data_dir, purpose="views")
     factory = construct_factory(location, "views")
+    policy = complaint_config(settings).policy
     if location.dialect == "sqlite":
         lite = SQLiteDatastore(
             location.env["SQLITE_DBNAME"], lock_timeout=10, pool_size=4, max_overflow=8
         )
-        views = Views(Customer360SQLite(lite), IdentityIndexSQLite(lite))
+        views = Views(
+            Customer360SQLite(lite),
+            IdentityIndexSQLite(lite),
+            ComplaintQueuesSQLite(lite, policy),
+            CustomerCaseIndexSQLite(lite),
+        )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
-        views = Views(Customer360Postgres(pg), IdentityIndexPostgres(pg))
-    for view in views.all:
+        views = Views(
+            Customer360Postgres(pg),
+            IdentityIndexPostgres(pg),
+            ComplaintQueuesPostgres(pg, policy),
+            CustomerCaseIndexPostgres(pg),
+        )
+    for view in [*views.all, views.complaint_index]:
         view.setup()
     return views
 
@@ -80,9 +106,24 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     recorder = Recorder(store, clock=now)
     projector = Projector(store, views.all)
 
+    def wake_followers() -> None:
+        projector.wake()
+        complaints.intake.wake()
+
+    complaints = build_complaints(
+        settings,
+        complaint_config(settings),
+        store,
+        recorder,
+        views.complaints,
+        views.complaint_index,
+        clock=now,
+        on_write=wake_followers,
+    )
+
     def on_recorded(recorded: Recorded) -> None:
         if recorded.notification_ids:
-            projector.wake()
+            wake_followers()
 
     sender = (
         TwilioMessageSender(
@@ -111,6 +152,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         tokens=tokens,
         messaging=messaging,
         address_secret=derive_key(master, "address-key"),
+        complaints=complaints,
         clock=now,
     )
 

@@ -18,9 +18,11 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         if run_projector:
             hub.projector.catch_up()
             hub.projector.start()
+            hub.complaints.start()
         try:
             yield
         finally:
+            hub.complaints.stop()
             hub.projector.stop()
 
     app = FastAPI(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ def durations(values: Iterable[float]) -> dict[str, Any]:
     }
 
 
-def compliance(rows: list[Mapping[str, Any]]) -> float | None:
+def compliance(rows: Sequence[Mapping[str, Any]]) -> float | None:
     if not rows:
         return None
     ok = sum(1 for r in rows if not (r["fr_breached"] or r["res_breached"]))
@@ -47,7 +47,7 @@ def _seconds(later: str | None, earlier: str) -> float | None:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
 
 
-def _group(rows: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+def _group(rows: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
     active = [r for r in rows if r["state"] in ACTIVE]
     ages = [(now - datetime.fromisoformat(r["opened_at"])).total_seconds() for r in active]
     first = [s for r in rows if (s := _seconds(r["first_response_at"], r["opened_at"])) is not None]
@@ -68,7 +68,7 @@ def _group(rows: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
     }
 
 
-def complaint_figures(rows: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+def complaint_figures(rows: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
     by_queue: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     by_channel: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:

@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api.metrics import new_metrics
-from services.api.routes import customers, health, twilio_webhooks
+from services.api.routes import (
+    complaint_analytics,
+    complaint_replies,
+    complaints,
+    customers,
+    health,
+    stream,
+    twilio_webhooks,
+)
 from services.bootstrap import Hub
 
 
@@ -36,4 +44,8 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(twilio_webhooks.router)
     app.include_router(customers.router)
+    app.include_router(complaints.router)
+    app.include_router(complaint_replies.router)
+    app.include_router(complaint_analytics.router)
+    app.include_router(stream.router)
     return app

@@ -29,8 +29,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(settings: Settings, port: int) -> Iterator[Hub]:
-    hub = build_hub(settings)
+def running_hub(settings: Settings, port: int, *, clock: Any = None) -> Iterator[Hub]:
+    hub = build_hub(settings, clock=clock) if clock is not None else build_hub(settings)
     app = create_app(hub)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

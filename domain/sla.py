@@ -54,10 +54,11 @@ class SlaPolicy:
     def policy_id(self) -> str:
         """A fingerprint: events raised under one policy are not repeated under it,
         and are not mistaken for another policy's."""
-        parts = [self.calendar.fingerprint, f"warn={self.warning_ratio}"]
+        parts = [self.calendar.fingerprint, f"warn={float(self.warning_ratio):g}"]
         for priority in sorted(self.targets):
             hours = self.targets[priority]
-            parts.append(f"{priority}:{hours['first_response']}/{hours['resolution']}")
+            first, resolution = float(hours["first_response"]), float(hours["resolution"])
+            parts.append(f"{priority}:{first:g}/{resolution:g}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 

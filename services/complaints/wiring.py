@@ -26,9 +26,10 @@ class Complaints:
     canned: CannedResponses
 
     def start(self) -> None:
-        """The background processes `contacthub serve` runs: intake and SLA scheduler."""
-        self.intake.catch_up()
+        """The background processes `contacthub serve` runs: intake and SLA scheduler.
+        The intake catches up in its own thread, so a long backlog does not delay start-up."""
         self.intake.start()
+        self.intake.wake()
         self.scheduler.start()
 
     def stop(self) -> None:

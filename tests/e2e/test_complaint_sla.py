@@ -4,8 +4,13 @@ against values computed by hand; and a scheduler that survives restarts."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -13,12 +18,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from domain import complaints
+from projections.complaints import CaseFilter
 from services.auth import Role
 from services.bootstrap import Hub
 from services.settings import Settings
 from tests.support.complaints import SettableClock, cases_of, customer_id_of, customer_writes
 from tests.support.hub import running_hub, wait_until
 
+CLI = str(Path(sys.executable).parent / "contacthub")
 BERLIN = ZoneInfo("Europe/Berlin")
 PHONE = "+4917612345678"
 SLA = {
@@ -179,3 +187,53 @@ def test_the_scheduler_catches_up_after_a_restart_and_never_repeats(
     with running_hub(sla_settings, port, clock=clock) as hub:
         hub.complaints.scheduler.tick()
         assert len(sla_events(hub, cid)) == 4
+
+
+def test_a_changed_policy_is_reapplied_to_history_by_the_cli(
+    sla_settings: Settings, port: int, client: httpx.Client, clock: SettableClock
+) -> None:
+    base_url = f"http://127.0.0.1:{port}"
+    lenient = {"normal": {"first_response": 40, "resolution": 80}}
+    with running_hub(
+        sla_settings.model_copy(update={"sla_targets": lenient}), port, clock=clock
+    ) as hub:
+        customer_writes(client, base_url, 5, PHONE, "Der Fernseher ist kaputt")
+        customer = customer_id_of_hub(hub)
+        [case] = wait_until(lambda: hub.views.complaints.cases(CaseFilter(state=None)))
+        cid = case["complaint_id"]
+        clock.set(berlin(5, 5, 12))  # 16 business hours later: fine under 80 h
+        hub.complaints.desk.decide(
+            UUID(cid), lambda s, st: complaints.resolve(s, st, resolution="", by="a")
+        )
+        assert sla_events(hub, cid) == []
+        assert customer
+
+    # The stricter policy (4 h / 16 h) is configured and re-applied to the history.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACTHUB_")}
+    env |= {
+        "CONTACTHUB_DATA_DIR": str(sla_settings.data_dir),
+        "CONTACTHUB_SLA_TARGETS": json.dumps(SLA["sla_targets"]),
+    }
+    if sla_settings.database_url:
+        env["CONTACTHUB_DATABASE_URL"] = sla_settings.database_url
+    run = {"env": env, "capture_output": True, "text": True, "check": True}
+    done = subprocess.run([CLI, "sla", "reapply"], **run)  # type: ignore[call-overload]
+    policy_id, cases, recorded = done.stdout.split()
+    assert (int(cases), int(recorded)) == (1, 1)
+    again = subprocess.run([CLI, "sla", "reapply"], **run)  # type: ignore[call-overload]
+    assert again.stdout.split()[2] == "0"
+
+    with running_hub(sla_settings, port, clock=clock) as hub:
+        assert hub.complaints.config.policy.policy_id == policy_id
+        # Opened Thu 16:00 (Thu 2 h, Mon 10 h, Tue 4 h): due Tue 12:00, resolved Tue 12:00
+        # exactly: on time for resolution; first response (4 h) was due Mon 10:00.
+        assert sla_events(hub, cid) == [
+            ("SlaBreached", "first_response", utc(berlin(5, 4, 10))),
+        ]
+        row = hub.views.complaints.case(UUID(cid))
+        assert row is not None and row["sla_state"] == "breached" and row["fr_breached"] == 1
+
+
+def customer_id_of_hub(hub: Hub) -> str:
+    found = wait_until(lambda: hub.views.customer360.search(PHONE, PHONE, 1))
+    return str(found[0]["customer_id"])

@@ -160,6 +160,16 @@ class ComplaintQueues(SqlView):
         )
         return rows[0] if rows else None
 
+    def customer_of_case(self, case_number: str) -> UUID | None:
+        """The customer of a case number such as R-2026-000123 (any case of letters)."""
+        if case_number[:2].upper() != "R-":
+            return None
+        rows = self.db.query(
+            "SELECT customer_id FROM complaint_cases WHERE case_number = %(n)s",
+            {"n": case_number.upper()},
+        )
+        return UUID(rows[0]["customer_id"]) if rows else None
+
     def interactions(self, complaint_id: UUID) -> list[dict[str, Any]]:
         return self.db.query(
             "SELECT interaction_id, role, occurred_at FROM complaint_interactions"

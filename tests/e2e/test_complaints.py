@@ -51,6 +51,17 @@ def test_a_complaint_by_sms_opens_a_case_and_the_follow_up_joins_it(
     assert hub.store.max_notification_id() == before
     assert len(cases_of(api, customer)) == 1
 
+    # The intake loses its position and index (as if it crashed before saving them)
+    # and decides everything again: nothing new is recorded, no case opened twice.
+    hub.complaints.intake.stop()
+    hub.views.complaint_index.drop()
+    assert hub.complaints.intake.catch_up() == before
+    assert hub.store.max_notification_id() == before
+
+    # The case number finds the customer.
+    found = api.get("/customers", params={"q": case["case_number"]}).json()["items"]
+    assert [c["customer_id"] for c in found] == [customer]
+
 
 def test_refund_request_goes_to_the_refund_queue_and_plain_messages_open_nothing(
     hub: Hub, client: httpx.Client, base_url: str, api: Any

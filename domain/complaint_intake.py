@@ -21,6 +21,7 @@ from events import (
     CaseNumberAssigned,
     ComplaintOpened,
     Event,
+    InboundEvent,
     Priority,
     case_counter_id,
     case_number,
@@ -117,6 +118,23 @@ def message_text(event: Event) -> str:
     """What the customer wrote, whatever the channel's event calls it."""
     parts = [getattr(event, name, None) for name in TEXT_FIELDS]
     return "\n".join(p for p in parts if isinstance(p, str) and p)
+
+
+def outbound_by_agent(event: Event) -> tuple[str, str] | None:
+    """(channel, agent) if the event starts an agent's outbound interaction.
+
+    Channel events name the agent in `sent_by` (messages, letters) or
+    `placed_by` (calls); reading those keeps this free of every channel's types.
+    """
+    if isinstance(event, InboundEvent) or event.originator_version != 1:
+        return None
+    agent = getattr(event, "sent_by", None) or getattr(event, "placed_by", None)
+    if not isinstance(agent, str) or not agent:
+        return None
+    channel = getattr(event, "channel", None)
+    if not isinstance(channel, str):
+        channel = "voice" if hasattr(event, "placed_by") else "other"
+    return channel, agent
 
 
 def _pattern(keyword: str) -> re.Pattern[str]:

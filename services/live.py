@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domain.complaint_intake import outbound_by_agent
 from events import (
     ComplaintEscalated,
     ComplaintOpened,
@@ -16,7 +17,6 @@ from events import (
     InboundEvent,
     SlaBreached,
     SlaWarningRaised,
-    SmsSent,
 )
 from events.complaints import (
     AgentReplied,
@@ -59,13 +59,13 @@ def console_message(event: Event) -> tuple[str, dict[str, Any]] | None:
         "customer_id": str(event.customer_id) if event.customer_id else None,
         "occurred_at": event.occurred_at.isoformat(),
     }
-    if isinstance(event, InboundEvent | SmsSent):
-        direction = "inbound" if isinstance(event, InboundEvent) else "outbound"
-        channel = getattr(event, "channel", None)
+    outbound = outbound_by_agent(event)
+    if isinstance(event, InboundEvent) or outbound is not None:
+        channel = outbound[0] if outbound else getattr(event, "channel", None)
         return "interaction", base | {
             "interaction_id": str(event.originator_id),
             "channel": channel,
-            "direction": direction,
+            "direction": "outbound" if outbound else "inbound",
         }
     if isinstance(event, QUEUE_CHANGES):
         data = base | {"complaint_id": str(event.originator_id), "action": _action(event)}

@@ -22,9 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain import complaints
-from domain.complaint_intake import message_text, route_inbound
+from domain.complaint_intake import message_text, outbound_by_agent, route_inbound
 from domain.complaints import ComplaintState, IllegalTransition, Stamp
-from events import Event, InboundEvent, SmsSent, complaint_id_for, provider_event_id
+from events import Event, InboundEvent, complaint_id_for, provider_event_id
 from projections.complaints import CustomerCaseIndex
 from services.complaints.config import ComplaintConfig
 from services.complaints.desk import ComplaintDesk
@@ -34,14 +34,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_ATTEMPTS = 8
-
-
-def outbound_reply(event: Event) -> tuple[str, str] | None:
-    """(channel, agent) if the event is an agent's message to a customer.
-    Other channels' outbound events join here as they are added."""
-    if isinstance(event, SmsSent) and event.sent_by:
-        return event.channel, event.sent_by
-    return None
 
 
 class ComplaintIntake:
@@ -88,7 +80,7 @@ class ComplaintIntake:
             try:
                 if isinstance(event, InboundEvent) and event.customer_id is not None:
                     return self._inbound(event, opened)
-                reply = outbound_reply(event)
+                reply = outbound_by_agent(event)
                 if reply is not None and event.customer_id is not None:
                     self._outbound(event, event.customer_id, *reply, opened)
                 return []

@@ -128,3 +128,33 @@ def test_follow_ups_join_and_replies_reopen() -> None:
     assert too_late.case is None and too_late.new_case is None  # type: ignore[attr-defined]
     fresh = route([resolved], "Gerät wieder kaputt", minutes=60 * 24 * 15)
     assert fresh.new_case is not None and fresh.new_case.category == "defect"  # type: ignore[attr-defined]
+
+
+def test_outbound_messages_by_agents_are_recognised_whatever_the_channel() -> None:
+    from domain.complaint_intake import message_text, outbound_by_agent
+    from events import SmsReceived, SmsSent
+
+    sent = SmsSent(
+        event_id=uuid4(),
+        originator_id=uuid4(),
+        customer_id=CUSTOMER,
+        occurred_at=T0,
+        to_address="+4917612345678",
+        from_address="+4930901820",
+        body="Hallo",
+        sent_by="anna",
+    )
+    assert outbound_by_agent(sent) == ("sms", "anna")
+    assert outbound_by_agent(sent.model_copy(update={"sent_by": None})) is None
+    received = SmsReceived(
+        event_id=uuid4(),
+        originator_id=uuid4(),
+        occurred_at=T0,
+        provider_message_id="SM1",
+        from_address="+4917612345678",
+        to_address="+4930901820",
+        address_key="k",
+        body="Gerät kaputt",
+    )
+    assert outbound_by_agent(received) is None
+    assert message_text(received) == "Gerät kaputt"

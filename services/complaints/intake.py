@@ -56,13 +56,14 @@ class ComplaintIntake:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def catch_up(self) -> int:
+    def catch_up(self, stop: threading.Event | None = None) -> int:
         """Decides for everything recorded since the last position; returns how many
-        events it looked at."""
+        events it looked at. The follower thread passes its stop flag, so a long
+        backlog does not hold up shutdown."""
         seen = 0
         with self._lock:
             position = self.index.position()
-            while True:
+            while stop is None or not stop.is_set():
                 batch = self.store.notifications(position, BATCH)
                 if not batch:
                     return seen
@@ -74,6 +75,7 @@ class ComplaintIntake:
                 position = batch[-1][0]
                 self.index.process_batch(to_index, position)
                 seen += len(batch)
+        return seen
 
     def _handle(self, event: Event, opened: dict[UUID, set[UUID]]) -> list[Event]:
         for _ in range(MAX_ATTEMPTS):
@@ -181,7 +183,7 @@ class ComplaintIntake:
             self._wake.wait(poll_interval)
             self._wake.clear()
             try:
-                self.catch_up()
+                self.catch_up(self._stop)
             except Exception:  # keep following; the next round resumes from the position
                 log.exception("complaint intake round failed; retrying")
                 self._stop.wait(1.0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -24,7 +25,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from domain import complaints
 from domain.complaint_intake import message_text, outbound_by_agent, route_inbound
 from domain.complaints import ComplaintState, IllegalTransition, Stamp
-from events import Event, InboundEvent, complaint_id_for, provider_event_id
+from events import ComplaintOpened, Event, InboundEvent, complaint_id_for, provider_event_id
 from projections.complaints import CustomerCaseIndex
 from services.complaints.config import ComplaintConfig
 from services.complaints.desk import ComplaintDesk
@@ -33,6 +34,7 @@ from services.eventstore import EventStore
 log = logging.getLogger(__name__)
 
 BATCH = 200
+SAVE_EVERY_SECONDS = 2.0
 MAX_ATTEMPTS = 8
 
 
@@ -55,6 +57,8 @@ class ComplaintIntake:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._position: int | None = None  # reached; may be ahead of the saved one
+        self._saved_at = time.monotonic()
 
     def catch_up(self, stop: threading.Event | None = None) -> int:
         """Decides for everything recorded since the last position; returns how many
@@ -62,20 +66,37 @@ class ComplaintIntake:
         backlog does not hold up shutdown."""
         seen = 0
         with self._lock:
-            position = self.index.position()
+            position = self._position if self._position is not None else self.index.position()
             while stop is None or not stop.is_set():
                 batch = self.store.notifications(position, BATCH)
                 if not batch:
-                    return seen
+                    break
                 opened: dict[UUID, set[UUID]] = defaultdict(set)
                 to_index: list[Event] = []
                 for _, event in batch:
                     to_index.append(event)
                     to_index += self._handle(event, opened)
                 position = batch[-1][0]
-                self.index.process_batch(to_index, position)
+                self._position = position
                 seen += len(batch)
+                # The index changes only with a new case: other batches just move the
+                # position, which is saved now and then (redoing decisions is harmless).
+                if any(isinstance(e, ComplaintOpened) for e in to_index) or self._save_due():
+                    self._save(to_index, position)
         return seen
+
+    def _save_due(self) -> bool:
+        return time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS
+
+    def _save(self, events: list[Event], position: int) -> None:
+        self.index.process_batch(events, position)
+        self._saved_at = time.monotonic()
+
+    def flush(self) -> None:
+        """Saves the position reached (at shutdown)."""
+        with self._lock:
+            if self._position is not None and self._position > self.index.position():
+                self._save([], self._position)
 
     def _handle(self, event: Event, opened: dict[UUID, set[UUID]]) -> list[Event]:
         for _ in range(MAX_ATTEMPTS):
@@ -177,6 +198,10 @@ class ComplaintIntake:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        try:
+            self.flush()
+        except Exception:  # the store is gone: the next start redoes a few decisions
+            log.exception("could not save the complaint intake's position")
 
     def _run(self, poll_interval: float) -> None:
         while not self._stop.is_set():

@@ -11,6 +11,7 @@ from uuid import UUID
 import httpx
 
 from services.bootstrap import Hub
+from services.complaints.intake import ComplaintIntake
 from tests.support.complaints import agent_client, cases_of, customer_id_of, customer_writes
 from tests.support.hub import wait_until
 from tests.support.twilio_standin import TwilioStandIn
@@ -55,8 +56,16 @@ def test_a_complaint_by_sms_opens_a_case_and_the_follow_up_joins_it(
     # and decides everything again: nothing new is recorded, no case opened twice.
     hub.complaints.intake.stop()
     hub.views.complaint_index.drop()
-    assert hub.complaints.intake.catch_up() == before
+    restarted = ComplaintIntake(
+        hub.store,
+        hub.complaints.desk,
+        hub.views.complaint_index,
+        hub.complaints.config,
+        clock=hub.complaints.desk.clock,
+    )
+    assert restarted.catch_up() == before
     assert hub.store.max_notification_id() == before
+    assert len(hub.views.complaint_index.cases_of(UUID(customer))) == 1
 
     # The case number finds the customer.
     found = api.get("/customers", params={"q": case["case_number"]}).json()["items"]

@@ -18,10 +18,11 @@ def event_count(hub: Hub) -> int:
     return hub.store.max_notification_id()
 
 
-def find_customer(api: Any, phone: str) -> dict[str, Any]:
+def find_customer(api: Any, phone: str) -> dict[str, Any] | None:
+    """The one customer owning the number, or None while not yet projected."""
     found = api.get("/customers", params={"q": phone}).json()["items"]
-    assert len(found) == 1, found
-    return dict(found[0])
+    assert len(found) <= 1, found
+    return dict(found[0]) if found else None
 
 
 def test_signed_webhook_is_answered_with_twiml_and_shows_in_the_360(
@@ -59,7 +60,7 @@ def test_a_known_number_finds_its_customer(
     for n, sender in enumerate(["+4917612345678", "0176-12345678", "+49 176 12345678"]):
         assert post_signed(client, base_url, PATH, inbound_sms_form(10 + n, sender, f"m{n}"))
     customer = wait_until(
-        lambda: (c := find_customer(api, "+4917612345678"))["interaction_count"] == 3 and c
+        lambda: (c := find_customer(api, "+4917612345678")) and c["interaction_count"] == 3 and c
     )
     timeline = api.get(f"/customers/{customer['customer_id']}/timeline").json()["items"]
     assert [i["summary"] for i in timeline] == ["m2", "m1", "m0"]

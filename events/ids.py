@@ -40,3 +40,18 @@ def email_interaction_id(message_id: str) -> UUID:
 def email_subject_stream_id(customer_id: UUID, subject_key: str) -> UUID:
     """The stream of one customer's emails under one normalised subject."""
     return uuid5(NAMESPACE, f"email-subject/{customer_id}/{subject_key}")
+
+
+def complaint_id_for(trigger_event_id: UUID) -> UUID:
+    """The case the rules open for an interaction: one at most, however often it
+    is processed."""
+    return uuid5(NAMESPACE, f"complaint/{trigger_event_id}")
+
+
+def case_counter_id(year: int) -> UUID:
+    """The stream whose versions are the year's case numbers."""
+    return uuid5(NAMESPACE, f"complaint-numbers/{year}")
+
+
+def case_number(year: int, sequence: int) -> str:
+    return f"R-{year}-{sequence:06d}"

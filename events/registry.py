@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from events.complaints import (
+    AgentReplied,
+    CaseNumberAssigned,
+    ComplaintAssigned,
+    ComplaintAwaitingCustomer,
+    ComplaintCategorised,
+    ComplaintClaimed,
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintOpened,
+    ComplaintPrioritised,
+    ComplaintReopened,
+    ComplaintResolved,
+    CustomerReplied,
+    SlaBreached,
+    SlaWarningRaised,
+)
 from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.email import EmailDeliveryChanged, EmailReceived, EmailSent, EmailThreaded
@@ -41,6 +58,21 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EmailSent,
         EmailDeliveryChanged,
         EmailThreaded,
+        CaseNumberAssigned,
+        ComplaintOpened,
+        ComplaintCategorised,
+        ComplaintPrioritised,
+        ComplaintAssigned,
+        ComplaintClaimed,
+        CustomerReplied,
+        AgentReplied,
+        ComplaintAwaitingCustomer,
+        ComplaintEscalated,
+        ComplaintResolved,
+        ComplaintReopened,
+        ComplaintClosed,
+        SlaWarningRaised,
+        SlaBreached,
     )
 }
 

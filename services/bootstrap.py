@@ -19,6 +19,14 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from projections.complaints import (
+    ComplaintQueues,
+    ComplaintQueuesPostgres,
+    ComplaintQueuesSQLite,
+    CustomerCaseIndex,
+    CustomerCaseIndexPostgres,
+    CustomerCaseIndexSQLite,
+)
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.sql import SqlRunner
@@ -27,6 +35,8 @@ from services.auth import TokenStore
 from services.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.bus import InProcessBus, IntakeBus
 from services.calls import Calls
+from services.complaints.config import complaint_config
+from services.complaints.wiring import Complaints, build_complaints
 from services.consent import ConsentBook
 from services.email_gateway import EmailGateway
 from services.email_messaging import EmailMessaging
@@ -45,10 +55,13 @@ from services.webhook_tokens import WebhookTokens
 class Views:
     customer360: Customer360
     identity: IdentityIndex
+    complaints: ComplaintQueues
+    # The complaint intake's own index and position: not a read model, not replayed.
+    complaint_index: CustomerCaseIndex
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360]
+        return [self.identity, self.customer360, self.complaints]
 
 
 @dataclass
@@ -69,24 +82,37 @@ class Hub:
     email_gateway: EmailGateway
     email: EmailMessaging
     mailgun_tokens: WebhookTokens
+    complaints: Complaints
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
+        self.complaints.stop()
         self.projector.stop()
 
 
 def open_views(settings: Settings) -> Views:
     location = store_location(settings.database_url, settings.data_dir, purpose="views")
     factory = construct_factory(location, "views")
+    policy = complaint_config(settings).policy
     if location.dialect == "sqlite":
         lite = SQLiteDatastore(
             location.env["SQLITE_DBNAME"], lock_timeout=10, pool_size=4, max_overflow=8
         )
-        views = Views(Customer360SQLite(lite), IdentityIndexSQLite(lite))
+        views = Views(
+            Customer360SQLite(lite),
+            IdentityIndexSQLite(lite),
+            ComplaintQueuesSQLite(lite, policy),
+            CustomerCaseIndexSQLite(lite),
+        )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
-        views = Views(Customer360Postgres(pg), IdentityIndexPostgres(pg))
-    for view in views.all:
+        views = Views(
+            Customer360Postgres(pg),
+            IdentityIndexPostgres(pg),
+            ComplaintQueuesPostgres(pg, policy),
+            CustomerCaseIndexPostgres(pg),
+        )
+    for view in [*views.all, views.complaint_index]:
         view.setup()
     return views
 
@@ -102,9 +128,24 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     )
     projector = Projector(store, views.all)
 
+    def wake_followers() -> None:
+        projector.wake()
+        complaints.intake.wake()
+
+    complaints = build_complaints(
+        settings,
+        complaint_config(settings),
+        store,
+        recorder,
+        views.complaints,
+        views.complaint_index,
+        clock=now,
+        on_write=wake_followers,
+    )
+
     def on_recorded(recorded: Recorded) -> None:
         if recorded.notification_ids:
-            projector.wake()
+            wake_followers()
 
     sender = (
         TwilioMessageSender(
@@ -193,6 +234,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         email_gateway=EmailGateway(bus, blobs, address_secret=address_secret, clock=now),
         email=email,
         mailgun_tokens=WebhookTokens(db, "mailgun"),
+        complaints=complaints,
         clock=now,
     )
 

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ComplaintRuleSetting(BaseModel):
+    """One auto-open rule: keywords (word beginnings, any case) -> queue."""
+
+    queue: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1)
+    priority: str = "normal"
+    category: str | None = None
 
 
 class Settings(BaseSettings):
@@ -107,6 +116,35 @@ class Settings(BaseSettings):
         gt=0,
         description="How far apart in time a reply without usable headers may be and still "
         "join a conversation by its subject.",
+    )
+
+    # Complaints (README "Complaint management"; deploy/CONFIGURATION.md)
+    complaint_rules: list[ComplaintRuleSetting] | None = Field(
+        default=None,
+        description="Auto-open rules as JSON; unset: the built-in German and English keywords.",
+    )
+    complaint_default_queue: str = "complaints"
+    complaint_escalation_queue: str = "escalations"
+    complaint_reopen_days: float = Field(
+        default=14,
+        ge=0,
+        description="A customer's message this long after a resolution reopens it.",
+    )
+    sla_targets: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description='Business hours per priority, JSON: {"normal": {"first_response": 4, '
+        '"resolution": 16}, ...}; unset: built-in targets.',
+    )
+    sla_warning_ratio: float = Field(default=0.8, gt=0, lt=1)
+    sla_timezone: str = "Europe/Berlin"
+    sla_workdays: str = "mon-fri"
+    sla_hours: str = "08:00-18:00"
+    sla_holidays: str = Field(
+        default="DE", description="Public holidays: DE, DE-BY, ... or empty for none."
+    )
+    sla_tick_seconds: float = Field(default=1.0, gt=0)
+    canned_responses_dir: Path | None = Field(
+        default=None, description="Extra canned-response templates (<key>.<lang>.j2)."
     )
 
     @field_validator("public_url")

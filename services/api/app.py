@@ -11,11 +11,15 @@ from fastapi import FastAPI
 from services.api.metrics import new_metrics
 from services.api.routes import (
     calls,
+    complaint_analytics,
+    complaint_replies,
+    complaints,
     consent,
     customers,
     email_webhooks,
     health,
     letters,
+    stream,
     twilio_voice,
     twilio_webhooks,
 )
@@ -29,6 +33,7 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         if run_projector:
             hub.projector.catch_up()
             hub.projector.start()
+            hub.complaints.start()
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None:
@@ -42,6 +47,7 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            hub.complaints.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):
@@ -65,4 +71,8 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.include_router(letters.router)
     app.include_router(letters.webhooks)
     app.include_router(consent.router)
+    app.include_router(complaints.router)
+    app.include_router(complaint_replies.router)
+    app.include_router(complaint_analytics.router)
+    app.include_router(stream.router)
     return app

@@ -29,8 +29,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(settings: Settings, port: int) -> Iterator[Hub]:
-    hub = build_hub(settings)
+def running_hub(settings: Settings, port: int, *, clock: Any = None) -> Iterator[Hub]:
+    hub = build_hub(settings, clock=clock) if clock is not None else build_hub(settings)
     app = create_app(hub)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -90,3 +90,20 @@ def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def settle(hub: Hub, timeout: float = 10.0) -> int:
+    """Waits until the hub's followers (complaint intake, projector) have handled
+    everything recorded, including what they record themselves; returns the last
+    notification id. Tests that count recorded events call it first, so that a
+    policy's asynchronous reaction is not mistaken for what the test caused."""
+    deadline = time.monotonic() + timeout
+    while True:
+        hub.complaints.intake.catch_up()
+        last = hub.store.max_notification_id()
+        hub.projector.wake()
+        hub.projector.wait_for(last, timeout=max(0.1, deadline - time.monotonic()))
+        if hub.store.max_notification_id() == last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError("the hub did not settle")

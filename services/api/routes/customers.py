@@ -67,7 +67,15 @@ async def search_customers(
     except InvalidAddress:
         phone = None
     rows = await anyio.to_thread.run_sync(hub.views.customer360.search, q, phone, limit)
+    owner = await anyio.to_thread.run_sync(customer_of_case, hub, q)
+    if owner is not None:  # a case number: its customer first
+        rows = [owner, *(r for r in rows if r["customer_id"] != owner["customer_id"])][:limit]
     return schemas.SearchResult(items=[summary(r) for r in rows])
+
+
+def customer_of_case(hub: Hub, text: str) -> dict[str, Any] | None:
+    customer_id = hub.views.complaints.customer_of_case(text.strip())
+    return hub.views.customer360.customer(customer_id) if customer_id else None
 
 
 def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | None:

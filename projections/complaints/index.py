@@ -1,0 +1,64 @@
+"""Which cases each customer has: the complaint intake's own lookup and position.
+
+The intake follows the notification log and decides for each customer message
+whether it joins a case or opens one. It must see its own decisions at once
+(a follow-up may arrive before the projector ran), so it keeps this small index
+itself, written with its position in one transaction. It is not a read model
+for the API and is not dropped by `contacthub replay`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from events import ComplaintOpened, Event
+from projections.sql import Cursor, SqlRunner
+from projections.view import SqlView
+
+
+class CustomerCaseIndex(SqlView):
+    name = "complaint-intake"
+    tables: ClassVar[dict[str, str]] = {"complaint_case_index": "customer_id, complaint_id"}
+    create_statements = (
+        "CREATE TABLE IF NOT EXISTS complaint_case_index ("
+        " customer_id TEXT NOT NULL, complaint_id TEXT NOT NULL,"
+        " PRIMARY KEY (customer_id, complaint_id))",
+    )
+
+    def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
+        rows = [
+            {"customer": str(e.customer_id), "complaint": str(e.originator_id)}
+            for e in events
+            if isinstance(e, ComplaintOpened)
+        ]
+        self.db.run_many(
+            cursor,
+            "INSERT INTO complaint_case_index (customer_id, complaint_id)"
+            " VALUES (%(customer)s, %(complaint)s) ON CONFLICT DO NOTHING",
+            rows,
+        )
+
+    def cases_of(self, customer_id: UUID) -> list[UUID]:
+        rows = self.db.query(
+            "SELECT complaint_id FROM complaint_case_index WHERE customer_id = %(id)s",
+            {"id": str(customer_id)},
+        )
+        return [UUID(r["complaint_id"]) for r in rows]
+
+
+class CustomerCaseIndexSQLite(CustomerCaseIndex, SQLiteTrackingRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.db = SqlRunner(datastore, "sqlite")
+
+
+class CustomerCaseIndexPostgres(CustomerCaseIndex, PostgresTrackingRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs.setdefault("tracking_table_name", "view_tracking")
+        super().__init__(datastore, **kwargs)
+        self.db = SqlRunner(datastore, "postgres")

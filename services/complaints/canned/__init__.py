@@ -1,0 +1,1 @@
+"""Built-in canned responses: `<key>.<language>.j2`, first line `{# title: ... #}`."""

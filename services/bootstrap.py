@@ -6,6 +6,7 @@ from their own Settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from services.bus import InProcessBus, IntakeBus
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
+from services.kafka.bus import KafkaBus
 from services.messaging import Messaging
 from services.projector import Projector
 from services.recorder import Recorded, Recorder, utcnow
@@ -71,14 +73,26 @@ def open_views(settings: Settings) -> Views:
     return views
 
 
-def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
-    """Everything `contacthub serve` runs: store, views, recorder, projector, bus."""
+def build_hub(
+    settings: Settings,
+    *,
+    clock: object = utcnow,
+    views: Sequence[str] | None = None,
+    kafka: bool = False,
+) -> Hub:
+    """Everything `contacthub serve` runs: store, views, recorder, projector, bus.
+
+    `kafka` puts the Kafka intake bus in place of the in-process one (the
+    gateway process); `views` limits the projector to the named read models
+    (a projector process per view).
+    """
     master = master_key_from(settings.master_key, settings.data_dir)
     store = open_event_store(store_location(settings.database_url, settings.data_dir), master)
-    views = open_views(settings)
+    all_views = open_views(settings)
     now = clock if callable(clock) else utcnow
     recorder = Recorder(store, clock=now)
-    projector = Projector(store, views.all)
+    projected = [v for v in all_views.all if views is None or v.name in views]
+    projector = Projector(store, projected)
 
     def on_recorded(recorded: Recorded) -> None:
         if recorded.notification_ids:
@@ -104,10 +118,10 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     return Hub(
         settings=settings,
         store=store,
-        views=views,
+        views=all_views,
         recorder=recorder,
         projector=projector,
-        bus=InProcessBus(recorder, on_recorded),
+        bus=KafkaBus(settings) if kafka else InProcessBus(recorder, on_recorded),
         tokens=tokens,
         messaging=messaging,
         address_secret=derive_key(master, "address-key"),

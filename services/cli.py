@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +21,11 @@ token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and a
 app.add_typer(token_app, name="token")
 dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
+run_app = typer.Typer(
+    help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
+    no_args_is_help=True,
+)
+app.add_typer(run_app, name="run")
 
 console = Console(stderr=True)
 
@@ -54,6 +61,101 @@ def serve(
     where = (settings.database_url and "PostgreSQL") or f"SQLite in {settings.data_dir.resolve()}"
     console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
     uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def _distributed(kafka: bool) -> Settings:
+    from services.workers import ConfigurationError, check_distributed
+
+    settings = _settings()
+    try:
+        check_distributed(settings, kafka=kafka)
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _serve_http(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+
+
+@run_app.command("gateway")
+def run_gateway(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """Provider webhooks -> Kafka (acks=all); 503 while the broker cannot take them."""
+    from services.api.app import GATEWAY_ROUTERS, create_app
+    from services.bootstrap import build_hub
+    from services.kafka.topics import ensure_topics
+
+    _logging()
+    settings = _distributed(kafka=True)
+    try:
+        asyncio.run(ensure_topics(settings))
+    except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile
+        console.print(f"[yellow]cannot create the topics now: {exc!r}[/yellow]")
+    hub = build_hub(settings, kafka=True)
+    app = create_app(hub, routers=GATEWAY_ROUTERS, run_projector=False)
+    _serve_http(app, host, port)
+
+
+@run_app.command("api")
+def run_api(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """The agent API (reads the read models; commands append to the event store)."""
+    from services.api.app import API_ROUTERS, create_app
+    from services.bootstrap import build_hub
+
+    _logging()
+    hub = build_hub(_distributed(kafka=False))
+    _serve_http(create_app(hub, routers=API_ROUTERS, run_projector=False), host, port)
+
+
+@run_app.command("recorder")
+def run_recorder() -> None:
+    """Kafka intake topic -> event store, with the offsets in the same transaction."""
+    from services.workers import run_recorder as run
+
+    _logging()
+    run(_distributed(kafka=True))
+
+
+class ViewName(StrEnum):
+    customer360 = "customer360"
+    identity = "identity"
+
+
+@run_app.command("projector")
+def run_projector(
+    view: Annotated[
+        list[ViewName] | None,
+        typer.Option(help="Project only this read model (repeatable); default: all."),
+    ] = None,
+) -> None:
+    """Event store -> read models, each view with its position in one transaction."""
+    from services.workers import run_projector as run
+
+    _logging()
+    run(_distributed(kafka=False), [v.value for v in view] if view else None)
+
+
+@run_app.command("publisher")
+def run_publisher() -> None:
+    """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""
+    from services.workers import run_publisher as run
+
+    _logging()
+    run(_distributed(kafka=True))
 
 
 @token_app.command("create")

@@ -1,0 +1,86 @@
+"""The non-HTTP processes of the distributed setup, each wired in one place.
+
+`contacthub run recorder|projector|publisher` call these; each runs until
+SIGTERM or SIGINT and then stops cleanly (a recorder leaves its group, so its
+partitions move at once instead of after the session timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import anyio.to_thread
+
+from services.bootstrap import build_hub
+from services.eventstore import master_key_from, open_event_store
+from services.eventstore.store import construct_factory, store_location
+from services.kafka.publisher import EventPublisher
+from services.kafka.recorder import KafkaRecorder
+from services.recorder import utcnow
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(ValueError):
+    pass
+
+
+def check_distributed(settings: Settings, *, kafka: bool) -> None:
+    """The distributed services share one store and one master key; refuse to
+    start without them rather than write data the others cannot read."""
+    if kafka and not settings.kafka_bootstrap:
+        raise ConfigurationError("set CONTACTHUB_KAFKA_BOOTSTRAP (host:port of the brokers)")
+    if settings.database_url and not settings.master_key:
+        raise ConfigurationError(
+            "set CONTACTHUB_MASTER_KEY: every process of a distributed hub must share it "
+            "(base64 of 32 bytes, e.g. `openssl rand -base64 32`)"
+        )
+
+
+def until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+def run_recorder(settings: Settings) -> None:
+    check_distributed(settings, kafka=True)
+    master = master_key_from(settings.master_key, settings.data_dir)
+    location = store_location(settings.database_url, settings.data_dir)
+    store = open_event_store(location, master, tracked=True)
+    until_signalled(KafkaRecorder(settings, store, utcnow).run)
+
+
+def run_projector(settings: Settings, views: Sequence[str] | None) -> None:
+    check_distributed(settings, kafka=False)
+    hub = build_hub(settings, views=views)
+    names = [v.name for v in hub.projector.views]
+    log.info("projecting %s", names)
+
+    async def main(stop: asyncio.Event) -> None:
+        await anyio.to_thread.run_sync(hub.projector.catch_up)
+        hub.projector.start(poll_interval=settings.poll_interval)
+        try:
+            await stop.wait()
+        finally:
+            await anyio.to_thread.run_sync(hub.projector.stop)
+
+    until_signalled(main)
+
+
+def run_publisher(settings: Settings) -> None:
+    check_distributed(settings, kafka=True)
+    master = master_key_from(settings.master_key, settings.data_dir)
+    location = store_location(settings.database_url, settings.data_dir)
+    store = open_event_store(location, master)
+    positions = construct_factory(location, "publisher").tracking_recorder()
+    until_signalled(EventPublisher(settings, store, positions).run)

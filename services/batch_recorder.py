@@ -27,7 +27,14 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from domain import messages
 from domain.contacts import plan_inbound
-from events import AddressClaimed, Event, InboundEvent, SmsStatusChanged, address_claim_id
+from events import (
+    AddressClaimed,
+    Event,
+    InboundEvent,
+    SmsStatusChanged,
+    address_claim_id,
+    customer_id_for_address,
+)
 from services.eventstore import EventStore
 from services.recorder import RecordingConflict
 
@@ -123,7 +130,10 @@ class BatchRecorder:
             name, offset = item.tracking.application_name, item.tracking.notification_id
             positions[name] = max(offset, positions.get(name, offset))
         plan.trackings = [Tracking(name, offset) for name, offset in positions.items()]
-        state = _BatchState.load(self.store, [i.event for i in items if i.event is not None])
+        intakes = [i.event for i in items if i.event is not None]
+        state = _BatchState.load(self.store, intakes)
+        # Their customers' keys in two queries, not a transaction per new customer.
+        self.store.keys.prepare(state.customers_of(intakes))
         now = self.clock()
         for item in items:
             try:
@@ -177,6 +187,15 @@ class _BatchState:
             owners=owners,
             streams=store.streams(e.originator_id for e in changes),
         )
+
+    def customers_of(self, intakes: Sequence[Event]) -> list[UUID]:
+        """The customers the batch will write personal data for (known or new)."""
+        found: list[UUID] = []
+        for intake in intakes:
+            if isinstance(intake, InboundEvent):
+                owner = self.owners.get(intake.address_key)
+                found.append(owner or customer_id_for_address(intake.address_key))
+        return found
 
     def decide(self, intake: Event, now: datetime) -> list[Event]:
         if isinstance(intake, InboundEvent):

@@ -17,6 +17,7 @@ flowing. If the store is down, the poll is sought back and tried again later.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +64,13 @@ class KafkaRecorder:
         self.busy = asyncio.Lock()
         self._parked: set[Tracking] = set()
         self._raw: dict[Tracking, Record] = {}
-        self.totals = {"messages": 0, "recorded": 0, "duplicates": 0, "dead_lettered": 0}
+        self.totals = {
+            "messages": 0,
+            "recorded": 0,
+            "duplicates": 0,
+            "skipped": 0,
+            "dead_lettered": 0,
+        }
 
     @property
     def consumer(self) -> AIOKafkaConsumer:
@@ -92,9 +99,10 @@ class KafkaRecorder:
                         await self.handle(polled)
                 if time.monotonic() - reported > 10:
                     reported = time.monotonic()
-                    log.info("recorder totals %s", self.totals)
+                    log.info("recorder totals %s", json.dumps(self.totals))
         finally:
             await self.consumer.stop()
+            log.info("recorder totals %s", json.dumps(self.totals))
             await self.broker.stop()
 
     async def handle(self, polled: dict[TopicPartition, list[Record]]) -> None:
@@ -122,6 +130,7 @@ class KafkaRecorder:
         self.totals["messages"] += len(items)
         self.totals["recorded"] += outcome.recorded
         self.totals["duplicates"] += outcome.duplicates
+        self.totals["skipped"] += outcome.skipped
         try:
             await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items()})
         except (CommitFailedError, KafkaError) as exc:
@@ -181,4 +190,4 @@ class SeekToTracked(ConsumerRebalanceListener):
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, done + 1)
-        log.info("assigned %s", sorted(tp.partition for tp in assigned))
+        log.info("assigned %s", json.dumps(sorted(tp.partition for tp in assigned)))

@@ -227,11 +227,14 @@ def schema(
         "schemas"
     ),
 ) -> None:
-    """Write the JSON Schema of every event type, for downstream teams."""
+    """Write the JSON Schema of every event type and the AsyncAPI document of the
+    Kafka topics (asyncapi.json), for downstream teams."""
     from events.schema import event_schemas
+    from services.kafka.asyncapi import asyncapi_document
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, document in event_schemas().items():
+    documents = {**event_schemas(), "asyncapi": asyncapi_document()}
+    for name, document in documents.items():
         (out / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
         console.print(f"wrote {out / (name + '.json')}")
 

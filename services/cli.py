@@ -121,13 +121,19 @@ def run_api(
     _serve_http(create_app(hub, routers=API_ROUTERS, run_projector=False), host, port)
 
 
+HealthPort = Annotated[
+    int | None,
+    typer.Option(help="Serve /healthz and /readyz on this port (for Kubernetes probes)."),
+]
+
+
 @run_app.command("recorder")
-def run_recorder() -> None:
+def run_recorder(health_port: HealthPort = None) -> None:
     """Kafka intake topic -> event store, with the offsets in the same transaction."""
     from services.workers import run_recorder as run
 
     _logging()
-    run(_distributed(kafka=True))
+    run(_distributed(kafka=True), health_port)
 
 
 class ViewName(StrEnum):
@@ -141,21 +147,22 @@ def run_projector(
         list[ViewName] | None,
         typer.Option(help="Project only this read model (repeatable); default: all."),
     ] = None,
+    health_port: HealthPort = None,
 ) -> None:
     """Event store -> read models, each view with its position in one transaction."""
     from services.workers import run_projector as run
 
     _logging()
-    run(_distributed(kafka=False), [v.value for v in view] if view else None)
+    run(_distributed(kafka=False), [v.value for v in view] if view else None, health_port)
 
 
 @run_app.command("publisher")
-def run_publisher() -> None:
+def run_publisher(health_port: HealthPort = None) -> None:
     """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""
     from services.workers import run_publisher as run
 
     _logging()
-    run(_distributed(kafka=True))
+    run(_distributed(kafka=True), health_port)
 
 
 @token_app.command("create")

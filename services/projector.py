@@ -73,6 +73,10 @@ class Projector:
             time.sleep(0.02)
         return True
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self, poll_interval: float = 0.5) -> None:
         self._thread = threading.Thread(
             target=self._run, args=(poll_interval,), name="projector", daemon=True

@@ -8,6 +8,7 @@ partitions move at once instead of after the session timeout).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,8 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio.to_thread
 
 from services.bootstrap import build_hub
-from services.eventstore import master_key_from, open_event_store
+from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.store import construct_factory, store_location
+from services.health_server import Heartbeat, serve_health
 from services.kafka.publisher import EventPublisher
 from services.kafka.recorder import KafkaRecorder
 from services.recorder import utcnow
@@ -41,46 +43,79 @@ def check_distributed(settings: Settings, *, kafka: bool) -> None:
         )
 
 
-def until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+def until_signalled(
+    main: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    health: tuple[int, Heartbeat, EventStore] | None = None,
+) -> None:
+    """Runs `main` until SIGTERM/SIGINT; with `health`, serves /healthz and /readyz."""
+
     async def runner() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await main(stop)
+        server = None
+        if health is not None:
+            port, heartbeat, store = health
+
+            async def ready() -> str:
+                try:
+                    await anyio.to_thread.run_sync(store.ping)
+                except Exception as exc:
+                    return f"unavailable: {exc}"
+                return "ok"
+
+            server = await serve_health("0.0.0.0", port, heartbeat, ready)
+        try:
+            await main(stop)
+        finally:
+            if server is not None:
+                server.close()
 
     asyncio.run(runner())
 
 
-def run_recorder(settings: Settings) -> None:
+def run_recorder(settings: Settings, health_port: int | None = None) -> None:
     check_distributed(settings, kafka=True)
     master = master_key_from(settings.master_key, settings.data_dir)
     location = store_location(settings.database_url, settings.data_dir)
     store = open_event_store(location, master, tracked=True)
-    until_signalled(KafkaRecorder(settings, store, utcnow).run)
+    recorder = KafkaRecorder(settings, store, utcnow)
+    health = (health_port, recorder.heartbeat, store) if health_port else None
+    until_signalled(recorder.run, health=health)
 
 
-def run_projector(settings: Settings, views: Sequence[str] | None) -> None:
+def run_projector(
+    settings: Settings, views: Sequence[str] | None, health_port: int | None = None
+) -> None:
     check_distributed(settings, kafka=False)
     hub = build_hub(settings, views=views)
     names = [v.name for v in hub.projector.views]
     log.info("projecting %s", names)
+    heartbeat = Heartbeat()
 
     async def main(stop: asyncio.Event) -> None:
         await anyio.to_thread.run_sync(hub.projector.catch_up)
         hub.projector.start(poll_interval=settings.poll_interval)
         try:
-            await stop.wait()
+            while not stop.is_set() and hub.projector.running:
+                heartbeat.beat()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
         finally:
             await anyio.to_thread.run_sync(hub.projector.stop)
 
-    until_signalled(main)
+    health = (health_port, heartbeat, hub.store) if health_port else None
+    until_signalled(main, health=health)
 
 
-def run_publisher(settings: Settings) -> None:
+def run_publisher(settings: Settings, health_port: int | None = None) -> None:
     check_distributed(settings, kafka=True)
     master = master_key_from(settings.master_key, settings.data_dir)
     location = store_location(settings.database_url, settings.data_dir)
     store = open_event_store(location, master)
     positions = construct_factory(location, "publisher").tracking_recorder()
-    until_signalled(EventPublisher(settings, store, positions).run)
+    publisher = EventPublisher(settings, store, positions)
+    health = (health_port, publisher.heartbeat, store) if health_port else None
+    until_signalled(publisher.run, health=health)

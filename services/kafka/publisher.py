@@ -19,6 +19,7 @@ import anyio.to_thread
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from services.eventstore import EventStore
+from services.health_server import Heartbeat
 from services.kafka.broker import new_broker
 from services.kafka.codec import event_headers, event_key, event_value
 from services.kafka.topics import Topics, ensure_topics
@@ -39,6 +40,7 @@ class EventPublisher:
         self.name = f"{self.topic}@publisher"
         self.broker = new_broker(settings, client_id="contacthub-publisher")
         self.published = 0
+        self.heartbeat = Heartbeat()
 
     def position(self) -> int:
         return self.positions.max_tracking_id(self.name) or 0
@@ -51,6 +53,7 @@ class EventPublisher:
         reported = time.monotonic()
         try:
             while not stop.is_set():
+                self.heartbeat.beat()
                 try:
                     moved = await self.publish_after(position)
                 except Exception as exc:  # broker or store down: the same batch again

@@ -32,6 +32,7 @@ from eventsourcing.persistence import Tracking
 
 from services.batch_recorder import TRANSIENT, BatchOutcome, BatchRecorder, Positioned
 from services.eventstore import EventStore
+from services.health_server import Heartbeat
 from services.kafka.broker import consumer_config, new_broker
 from services.kafka.codec import (
     ERROR_HEADER,
@@ -64,6 +65,7 @@ class KafkaRecorder:
         self.busy = asyncio.Lock()
         self._parked: set[Tracking] = set()
         self._raw: dict[Tracking, Record] = {}
+        self.heartbeat = Heartbeat()
         self.totals = {
             "messages": 0,
             "recorded": 0,
@@ -93,6 +95,7 @@ class KafkaRecorder:
         reported = time.monotonic()
         try:
             while not stop.is_set():
+                self.heartbeat.beat()
                 polled = await self.consumer.getmany(timeout_ms=200)
                 if polled:
                     async with self.busy:

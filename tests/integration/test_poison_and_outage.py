@@ -72,7 +72,11 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_flo
     messages = [(key, good[0].model_dump_json().encode(), {})]
     messages += [(key, value, {}) for value, _ in poison]
     messages += [(key, e.model_dump_json().encode(), {}) for e in good[1:]]
-    services.start("recorder", ready_log="assigned")
+    health = free_port()
+    services.start("recorder", "--health-port", str(health), ready_log="assigned")
+    # The worker answers Kubernetes' probes like the HTTP services do.
+    assert httpx.get(f"http://127.0.0.1:{health}/healthz").status_code == 200
+    assert httpx.get(f"http://127.0.0.1:{health}/readyz").json()["status"] == "ok"
     produced = asyncio.run(produce(bootstrap, topic, messages))
     [(partition, last)] = produced.items()
     first = last - len(messages) + 1

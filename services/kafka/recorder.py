@@ -66,6 +66,8 @@ class KafkaRecorder:
         self._parked: set[Tracking] = set()
         self._raw: dict[Tracking, Record] = {}
         self.heartbeat = Heartbeat()
+        # Tracked position per partition as far as this process knows it.
+        self.positions: dict[str, int] = {}
         self.totals = {
             "messages": 0,
             "recorded": 0,
@@ -113,13 +115,26 @@ class KafkaRecorder:
         self._raw.clear()
         for tp, records in polled.items():
             name = tracking_name(tp.topic, tp.partition)
+            done = self.positions.get(name, -1)
+            if records[0].offset <= done:
+                # Fetched from the group's commit before the seek to the store's
+                # position took effect: already recorded, so not even tried.
+                log.info("dropping %s below its position %d", name, done)
+                self.totals["skipped"] += sum(1 for r in records if r.offset <= done)
+            elif done >= 0 and records[0].offset > done + 1:
+                # Only retention should cause this: messages expired unrecorded.
+                log.warning("%s jumps from %d to %d", name, done, records[0].offset)
             for record in records:
+                if record.offset <= done:
+                    continue
                 tracking = Tracking(name, record.offset)
                 self._raw[tracking] = record
                 try:
                     items.append(Positioned(tracking, decode_intake(record.value)))
                 except PoisonMessage as exc:
                     items.append(Positioned(tracking, None, exc))
+        if not items:
+            return
         try:
             outcome: BatchOutcome = await anyio.to_thread.run_sync(
                 self.batches.record, items, self._park_from_thread
@@ -130,6 +145,9 @@ class KafkaRecorder:
                 self.consumer.seek(tp, records[0].offset)
             await asyncio.sleep(RETRY_DELAY_S)
             return
+        for item in items:
+            name = item.tracking.application_name
+            self.positions[name] = max(item.tracking.notification_id, self.positions.get(name, -1))
         self.totals["messages"] += len(items)
         self.totals["recorded"] += outcome.recorded
         self.totals["duplicates"] += outcome.duplicates
@@ -179,18 +197,24 @@ class SeekToTracked(ConsumerRebalanceListener):
             pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        # The store is read WITHOUT yielding to the event loop: the consumer's
+        # fetcher must not start a partition from the group's committed offset
+        # before the seek below. A record fetched from there could lie beyond
+        # the store's position, and writing its offset would skip the records
+        # in between. (A few milliseconds of blocking, once per rebalance.)
         consumer = self.recorder.consumer
         for tp in sorted(assigned):
             name = tracking_name(tp.topic, tp.partition)
             try:
-                done = await anyio.to_thread.run_sync(self.recorder.store.max_tracking_id, name)
+                done = self.recorder.store.max_tracking_id(name)
             except TRANSIENT as exc:
-                # The committed offset is never ahead of the store, so starting
-                # there can only repeat messages, which record nothing twice.
+                # The committed offset is never ahead of the store (it is written
+                # after it), so starting there can only repeat recorded messages.
                 log.warning("position of %s unknown (%r): starting at the commit", name, exc)
                 continue
+            self.recorder.positions[name] = -1 if done is None else done
             if done is None:
-                await consumer.seek_to_beginning(tp)
+                consumer.seek(tp, 0)  # from the earliest message the broker still has
             else:
                 consumer.seek(tp, done + 1)
         log.info("assigned %s", json.dumps(sorted(tp.partition for tp in assigned)))

@@ -6,6 +6,7 @@ from their own Settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,6 +44,7 @@ from services.email_messaging import EmailMessaging
 from services.eventstore import EventStore, master_key_from, open_event_store
 from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
+from services.kafka.bus import KafkaBus
 from services.letters import Letters
 from services.messaging import Messaging
 from services.projector import Projector
@@ -117,16 +119,28 @@ def open_views(settings: Settings) -> Views:
     return views
 
 
-def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
-    """Everything `contacthub serve` runs: store, views, recorder, projector, bus."""
+def build_hub(
+    settings: Settings,
+    *,
+    clock: object = utcnow,
+    views: Sequence[str] | None = None,
+    kafka: bool = False,
+) -> Hub:
+    """Everything `contacthub serve` runs: store, views, recorder, projector, bus.
+
+    `kafka` puts the Kafka intake bus in place of the in-process one (the
+    gateway process); `views` limits the projector to the named read models
+    (a projector process per view).
+    """
     master = master_key_from(settings.master_key, settings.data_dir)
     store = open_event_store(store_location(settings.database_url, settings.data_dir), master)
-    views = open_views(settings)
+    all_views = open_views(settings)
     now = clock if callable(clock) else utcnow
     recorder = Recorder(
         store, clock=now, email_thread_window=timedelta(days=settings.email_thread_window_days)
     )
-    projector = Projector(store, views.all)
+    projected = [v for v in all_views.all if views is None or v.name in views]
+    projector = Projector(store, projected)
 
     def wake_followers() -> None:
         projector.wake()
@@ -137,8 +151,8 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
         complaint_config(settings),
         store,
         recorder,
-        views.complaints,
-        views.complaint_index,
+        all_views.complaints,
+        all_views.complaint_index,
         clock=now,
         on_write=wake_followers,
     )
@@ -166,7 +180,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     db = SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
     tokens = TokenStore(db)
     address_secret = derive_key(master, "address-key")
-    bus = InProcessBus(recorder, on_recorded)
+    bus: IntakeBus = KafkaBus(settings) if kafka else InProcessBus(recorder, on_recorded)
     blobs: BlobStore = (
         FileBlobStore(settings.data_dir / "blobs")
         if store.dialect == "sqlite"
@@ -220,7 +234,7 @@ def build_hub(settings: Settings, *, clock: object = utcnow) -> Hub:
     return Hub(
         settings=settings,
         store=store,
-        views=views,
+        views=all_views,
         recorder=recorder,
         projector=projector,
         bus=bus,

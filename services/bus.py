@@ -24,6 +24,14 @@ class BusUnavailable(RuntimeError):
 class IntakeBus(Protocol):
     async def publish(self, event: Event) -> None: ...
 
+    async def connect(self) -> None:
+        """Called at start-up; a bus that cannot connect yet retries on publish."""
+
+    async def close(self) -> None: ...
+
+    async def status(self) -> str:
+        """'ok' or 'in-process' when it can take events now, else why not (for /readyz)."""
+
 
 class InProcessBus:
     def __init__(self, recorder: Recorder, on_recorded: Callable[[Recorded], None]) -> None:
@@ -38,3 +46,12 @@ class InProcessBus:
         except Exception as exc:  # the store is down or locked: transient for the provider
             raise BusUnavailable(str(exc)) from exc
         self.on_recorded(recorded)
+
+    async def connect(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def status(self) -> str:
+        return "in-process"

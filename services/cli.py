@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,11 @@ dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
 app.add_typer(sla_app, name="sla")
+run_app = typer.Typer(
+    help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
+    no_args_is_help=True,
+)
+app.add_typer(run_app, name="run")
 
 console = Console(stderr=True)
 
@@ -76,6 +83,112 @@ def serve(
         if settings.smtp_listen:
             console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def _distributed(kafka: bool) -> Settings:
+    from services.workers import ConfigurationError, check_distributed
+
+    settings = _settings()
+    try:
+        check_distributed(settings, kafka=kafka)
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _serve_http(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+
+
+@run_app.command("gateway")
+def run_gateway(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """Provider webhooks -> Kafka (acks=all); 503 while the broker cannot take them."""
+    from services.api.app import GATEWAY_ROUTERS, create_app
+    from services.bootstrap import build_hub
+    from services.kafka.topics import ensure_topics
+
+    _logging()
+    settings = _distributed(kafka=True)
+    try:
+        asyncio.run(ensure_topics(settings))
+    except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile
+        console.print(f"[yellow]cannot create the topics now: {exc!r}[/yellow]")
+    hub = build_hub(settings, kafka=True)
+    app = create_app(hub, routers=GATEWAY_ROUTERS, run_projector=False)
+    _serve_http(app, host, port)
+
+
+@run_app.command("api")
+def run_api(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+) -> None:
+    """The agent API (reads the read models; commands append to the event store)."""
+    from services.api.app import API_ROUTERS, create_app
+    from services.bootstrap import build_hub
+
+    _logging()
+    hub = build_hub(_distributed(kafka=False))
+    _serve_http(create_app(hub, routers=API_ROUTERS, run_projector=False), host, port)
+
+
+HealthPort = Annotated[
+    int | None,
+    typer.Option(help="Serve /healthz and /readyz on this port (for Kubernetes probes)."),
+]
+
+
+@run_app.command("recorder")
+def run_recorder(health_port: HealthPort = None) -> None:
+    """Kafka intake topic -> event store, with the offsets in the same transaction."""
+    from services.workers import run_recorder as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
+
+
+class ViewName(StrEnum):
+    customer360 = "customer360"
+    identity = "identity"
+    complaints = "complaints"
+
+
+@run_app.command("projector")
+def run_projector(
+    view: Annotated[
+        list[ViewName] | None,
+        typer.Option(help="Project only this read model (repeatable); default: all."),
+    ] = None,
+    health_port: HealthPort = None,
+) -> None:
+    """Event store -> read models, each view with its position in one transaction.
+
+    The process that projects `complaints` also runs the complaint intake (rules
+    that open cases) and the SLA scheduler."""
+    from services.workers import run_projector as run
+
+    _logging()
+    run(_distributed(kafka=False), [v.value for v in view] if view else None, health_port)
+
+
+@run_app.command("publisher")
+def run_publisher(health_port: HealthPort = None) -> None:
+    """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""
+    from services.workers import run_publisher as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
 
 
 @token_app.command("create")
@@ -150,11 +263,14 @@ def schema(
         "schemas"
     ),
 ) -> None:
-    """Write the JSON Schema of every event type, for downstream teams."""
+    """Write the JSON Schema of every event type and the AsyncAPI document of the
+    Kafka topics (asyncapi.json), for downstream teams."""
     from events.schema import event_schemas
+    from services.kafka.asyncapi import asyncapi_document
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, document in event_schemas().items():
+    documents = {**event_schemas(), "asyncapi": asyncapi_document()}
+    for name, document in documents.items():
         (out / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
         console.print(f"wrote {out / (name + '.json')}")
 

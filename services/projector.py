@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from projections.view import SqlView
@@ -68,8 +69,23 @@ class Projector:
 
     def wait_for(self, notification_id: int, timeout: float = 5.0) -> bool:
         """Blocks until every view has projected the notification (or the timeout)."""
+        if self._thread is None:
+            return self._watch_views(notification_id, timeout)
         with self._progress:
             return self._progress.wait_for(lambda: self.position >= notification_id, timeout)
+
+    def _watch_views(self, notification_id: int, timeout: float) -> bool:
+        # Another process projects (the distributed setup): watch the views' positions.
+        deadline = time.monotonic() + timeout
+        while min((v.position() for v in self.views), default=notification_id) < notification_id:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self, poll_interval: float = 0.5) -> None:
         self._thread = threading.Thread(

@@ -8,6 +8,7 @@ or concurrently delivered message records nothing new.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,24 @@ class Recorder:
                 continue  # a concurrent writer won the race: decide again on fresh state
         raise RecordingConflict(f"could not record {intake.type} {intake.event_id}")
 
+    def decide(self, intake: Event) -> list[Event]:
+        """The events recording `intake` would append now (on the store's current
+        state), without appending them: the Kafka batch recorder writes them with
+        its consumer position in one transaction."""
+        decided: list[Event] = []
+        deciding = copy.copy(self)
+
+        def collect(events: list[Event]) -> list[int]:
+            decided.extend(events)
+            return []
+
+        deciding._write = collect  # type: ignore[method-assign]
+        deciding._record_once(intake)
+        return decided
+
+    def _write(self, events: list[Event]) -> list[int]:
+        return self.store.append(events) if events else []
+
     def append(self, events: list[Event]) -> Recorded:
         """Appends events decided elsewhere (API commands); conflicts propagate."""
         ids = self.store.append(events) if events else []
@@ -120,14 +139,14 @@ class Recorder:
         )
         if plan is None:
             return Recorded(None, ())
-        return Recorded(plan.customer_id, tuple(self.store.append(plan.events)))
+        return Recorded(plan.customer_id, tuple(self._write(plan.events)))
 
     def _record_status(self, change: SmsStatusChanged) -> Recorded:
         state = messages.fold(self.store.stream(change.originator_id))
         decided = messages.decide_status_change(state, change)
         now = self.clock()
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
-        ids = self.store.append(stamped) if stamped else []
+        ids = self._write(stamped) if stamped else []
         return Recorded(state.customer_id if state else None, tuple(ids))
 
     def _record_call_update(self, update: calls.CallUpdate) -> Recorded:
@@ -138,7 +157,7 @@ class Recorder:
     def _append_decided(self, customer_id: UUID | None, decided: list[Event]) -> Recorded:
         now = self.clock()
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
-        ids = self.store.append(stamped) if stamped else []
+        ids = self._write(stamped) if stamped else []
         return Recorded(customer_id, tuple(ids))
 
     def _sibling_owner(self, keys: tuple[str, ...]) -> tuple[UUID, int] | None:
@@ -170,7 +189,7 @@ class Recorder:
             now=self.clock(),
         )
         assert plan is not None
-        return Recorded(plan.customer_id, tuple(self.store.append(plan.events)))
+        return Recorded(plan.customer_id, tuple(self._write(plan.events)))
 
     def _known_email(self, interaction_id: UUID) -> KnownMessage | None:
         for event in self.store.stream(interaction_id):
@@ -184,7 +203,7 @@ class Recorder:
         decided = emails.decide_delivery_change(state, change)
         now = self.clock()
         stamped: list[Event] = [e.model_copy(update={"recorded_at": now}) for e in decided]
-        ids = self.store.append(stamped) if stamped else []
+        ids = self._write(stamped) if stamped else []
         return Recorded(state.customer_id if state else None, tuple(ids))
 
     def _owner_of(self, address_key: str) -> UUID | None:

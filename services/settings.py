@@ -32,7 +32,47 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="postgresql://user:password@host:port/db for PostgreSQL."
     )
-    kafka_bootstrap: str | None = Field(default=None, description="Kafka bootstrap servers.")
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...); "
+        "switches the gateway to the Kafka bus.",
+    )
+    kafka_partitions: int = Field(
+        default=6,
+        ge=1,
+        description="Partitions of the topics the services create when missing.",
+    )
+    kafka_replication: int = Field(
+        default=1, ge=1, description="Replication factor of the topics the services create."
+    )
+    kafka_topic_prefix: str = Field(
+        default="",
+        description="Prefix for topic and consumer-group names, for several hubs on one cluster.",
+    )
+    kafka_produce_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a webhook waits for the broker's acknowledgement before 503.",
+    )
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="Consumer-group session timeout; a dead recorder's partitions move "
+        "to the others after it.",
+    )
+    kafka_max_poll_records: int = Field(
+        default=2000, ge=1, description="Most messages the recorder writes in one transaction."
+    )
+    kafka_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Attempts at a failing message before it goes to the dead-letter topic.",
+    )
+    poll_interval: float = Field(
+        default=0.2,
+        gt=0,
+        description="Seconds between the projector's and publisher's polls of the event log.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Base URL providers call; webhook signatures are checked against it.",

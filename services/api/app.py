@@ -1,12 +1,17 @@
-"""The FastAPI application: gateway webhooks, agent API, health."""
+"""The FastAPI application: gateway webhooks, agent API, health.
+
+`contacthub serve` mounts everything in one app; in the distributed setup the
+gateway process mounts the webhooks and the api process the agent API, each
+with the health routes (`create_app(hub, routers=...)`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from services.api.metrics import new_metrics
 from services.api.routes import (
@@ -26,8 +31,30 @@ from services.api.routes import (
 from services.bootstrap import Hub
 from services.smtp_receiver import start_smtp_receiver
 
+# Provider-facing: what `contacthub run gateway` serves (with the SMTP receiver).
+GATEWAY_ROUTERS = (
+    twilio_webhooks.router,
+    email_webhooks.router,
+    twilio_voice.router,
+    letters.webhooks,
+)
+# Agent-facing: what `contacthub run api` serves.
+API_ROUTERS = (
+    customers.router,
+    calls.router,
+    letters.router,
+    consent.router,
+    complaints.router,
+    complaint_replies.router,
+    complaint_analytics.router,
+    stream.router,
+)
+ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 
-def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
+
+def create_app(
+    hub: Hub, *, routers: Sequence[APIRouter] = ALL_ROUTERS, run_projector: bool = True
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_projector:
@@ -36,7 +63,7 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
             hub.complaints.start()
         smtp = None
         listen = hub.settings.smtp_listen_address()
-        if listen is not None:
+        if listen is not None and twilio_webhooks.router in routers:
             # The SMTP receiver shares this event loop: it is part of the gateway.
             smtp = await start_smtp_receiver(
                 hub.email_gateway,
@@ -44,6 +71,10 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
                 max_message_bytes=hub.settings.smtp_max_message_bytes,
                 max_recipients=hub.settings.smtp_max_recipients,
             )
+        try:
+            await hub.bus.connect()
+        except Exception as exc:  # the broker may come later: /readyz says so meanwhile
+            app.state.bus_error = repr(exc)
         try:
             yield
         finally:
@@ -53,6 +84,7 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(smtp.wait_closed(), timeout=5)
             hub.projector.stop()
+            await hub.bus.close()
 
     app = FastAPI(
         title="contacthub",
@@ -63,16 +95,6 @@ def create_app(hub: Hub, *, run_projector: bool = True) -> FastAPI:
     app.state.hub = hub
     app.state.metrics = new_metrics()
     app.include_router(health.router)
-    app.include_router(twilio_webhooks.router)
-    app.include_router(email_webhooks.router)
-    app.include_router(customers.router)
-    app.include_router(twilio_voice.router)
-    app.include_router(calls.router)
-    app.include_router(letters.router)
-    app.include_router(letters.webhooks)
-    app.include_router(consent.router)
-    app.include_router(complaints.router)
-    app.include_router(complaint_replies.router)
-    app.include_router(complaint_analytics.router)
-    app.include_router(stream.router)
+    for router in routers:
+        app.include_router(router)
     return app

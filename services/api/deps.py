@@ -13,7 +13,7 @@ from services.bootstrap import Hub
 _bearer = HTTPBearer(auto_error=False, description="A token from `contacthub token create`.")
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    ProcessRecorder,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.utils import Environment
+from psycopg import sql
 
 from events import Event
 from projections.sql import Dialect, SqlRunner
 from services.eventstore.keys import KeyStore
 from services.eventstore.mapper import PiiMapper
+from services.eventstore.tracking import TOPIC_POSTGRES, TOPIC_SQLITE
 
 APPLICATION_NAME = "contacthub"
 
@@ -92,6 +102,71 @@ class EventStore:
         ids = self.recorder.insert_events(stored)
         return list(ids or [])
 
+    def append_tracked(
+        self, stored: Sequence[StoredEvent], trackings: Sequence[Tracking]
+    ) -> list[int]:
+        """Writes already-mapped events and the consumer positions in one transaction.
+
+        Raises IntegrityError (and writes nothing) if any (stream, version) exists
+        or a position does not move forward.
+        """
+        if not isinstance(self.recorder, ProcessRecorder):
+            raise TypeError("open the store with tracked=True to record consumer positions")
+        ids = self.recorder.insert_events(list(stored), trackings=list(trackings))
+        return list(ids or [])
+
+    def max_tracking_id(self, name: str) -> int | None:
+        if not isinstance(self.recorder, ProcessRecorder):
+            raise TypeError("open the store with tracked=True to read consumer positions")
+        return self.recorder.max_tracking_id(name)
+
+    def existing(self, originator_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of the streams have events (one query on PostgreSQL)."""
+        return set(self._select_streams(originator_ids, first_only=True))
+
+    def streams(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[Event]]:
+        """The events of several streams, each in version order (one query on PostgreSQL)."""
+        return {
+            stream_id: [self.mapper.to_domain_event(s) for s in stored]
+            for stream_id, stored in self._select_streams(originator_ids).items()
+        }
+
+    def _select_streams(
+        self, originator_ids: Iterable[UUID], first_only: bool = False
+    ) -> dict[UUID, list[StoredEvent]]:
+        ids = list(dict.fromkeys(originator_ids))
+        if not ids:
+            return {}
+        if self.dialect == "sqlite":
+            found = {
+                i: list(self.recorder.select_events(i, limit=1 if first_only else None))
+                for i in ids
+            }
+            return {i: events for i, events in found.items() if events}
+        recorder = self.recorder
+        statement = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE originator_id = ANY(%s)"
+            + (" AND originator_version = 1" if first_only else "")
+            + " ORDER BY originator_id, originator_version"
+        ).format(
+            sql.Identifier(recorder.datastore.schema),  # type: ignore[attr-defined]
+            sql.Identifier(recorder.events_table_name),  # type: ignore[attr-defined]
+        )
+        result: dict[UUID, list[StoredEvent]] = defaultdict(list)
+        with recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(statement, (ids,))
+            for row in cursor.fetchall():
+                result[row["originator_id"]].append(
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+        return dict(result)
+
     def stream(self, originator_id: UUID) -> list[Event]:
         return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(originator_id)]
 
@@ -112,9 +187,18 @@ class EventStore:
         self.recorder.max_notification_id()
 
 
-def open_event_store(location: StoreLocation, master_key: bytes) -> EventStore:
+def open_event_store(
+    location: StoreLocation, master_key: bytes, *, tracked: bool = False
+) -> EventStore:
+    """The store; `tracked` gives it the process recorder, for consumers that
+    record their input's position with the events (the Kafka recorder)."""
+    if tracked:
+        topic = TOPIC_SQLITE if location.dialect == "sqlite" else TOPIC_POSTGRES
+        location = StoreLocation(
+            location.dialect, {**location.env, "PROCESS_RECORDER_TOPIC": topic}
+        )
     factory = construct_factory(location, APPLICATION_NAME)
-    recorder = factory.application_recorder()
+    recorder = factory.process_recorder() if tracked else factory.application_recorder()
     datastore = recorder.datastore  # type: ignore[attr-defined]
     keys = KeyStore(SqlRunner(datastore, location.dialect), master_key)
     return EventStore(recorder, PiiMapper(keys), keys, location.dialect)

@@ -21,9 +21,15 @@ async def healthz() -> dict[str, str]:
 async def readyz(hub: HubDep) -> Response:
     try:
         await anyio.to_thread.run_sync(hub.store.ping)
+        store = "ok"
     except Exception as exc:
-        return JSONResponse({"status": "unavailable", "store": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ready", "store": "ok", "bus": "in-process"})
+        store = f"unavailable: {exc}"
+    bus = await hub.bus.status()
+    ready = store == "ok" and bus in ("ok", "in-process")
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "store": store, "bus": bus},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

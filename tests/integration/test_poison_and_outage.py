@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import smtplib
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from uuid import uuid4
 
@@ -124,6 +126,25 @@ def post(url: str, form: dict[str, str]) -> httpx.Response:
     return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
 
 
+def send_mail(port: int) -> dict[str, tuple[int, bytes]]:
+    message = EmailMessage()
+    message["From"] = "Anna Schmidt <anna@example.de>"
+    message["To"] = "service@hub.example"
+    message["Subject"] = "Lieferung"
+    message["Message-ID"] = "<outage-1@example.de>"
+    message.set_content("Wo bleibt meine Lieferung?")
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        return client.send_message(message)
+
+
+def try_mail(port: int) -> bool:
+    try:
+        return send_mail(port) == {}
+    except smtplib.SMTPDataError as exc:
+        assert exc.smtp_code == 451, exc  # only "try again later" is retried
+        return False
+
+
 def test_with_the_broker_down_the_gateway_answers_503_and_the_retry_records_one_event(
     own_broker: tuple[int, list[subprocess.Popen[bytes]]],
     tmp_path: Path,
@@ -132,13 +153,17 @@ def test_with_the_broker_down_the_gateway_answers_503_and_the_retry_records_one_
     gateway_port: int,
 ) -> None:
     kafka_port, running = own_broker
+    smtp_port = free_port()
     env = distributed_env(
         data_dir=tmp_path / "data",
         database_url=postgres_url,
         bootstrap=f"127.0.0.1:{kafka_port}",
         topic_prefix=topic_prefix,
         public_url=f"http://127.0.0.1:{gateway_port}",
-        extra={"CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": "2"},
+        extra={
+            "CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": "2",
+            "CONTACTHUB_SMTP_LISTEN": f"127.0.0.1:{smtp_port}",
+        },
     )
     services = Services(env, tmp_path)
     try:
@@ -153,6 +178,10 @@ def test_with_the_broker_down_the_gateway_answers_503_and_the_retry_records_one_
         assert "retry" in refused.json()["detail"]
         ready = httpx.get(base + "/readyz", timeout=10)
         assert ready.status_code == 503 and ready.json()["bus"].startswith("unavailable")
+        # The gateway's SMTP receiver says the same in SMTP: 451, try again later.
+        with pytest.raises(smtplib.SMTPDataError) as deferred:
+            send_mail(smtp_port)
+        assert deferred.value.smtp_code == 451
 
         # The broker comes back (a memory broker, so its topics are created again,
         # as a real cluster would still have them); Twilio retries the webhook.
@@ -164,8 +193,12 @@ def test_with_the_broker_down_the_gateway_answers_503_and_the_retry_records_one_
             interval=0.5,
         )
         assert retried
+        # The sending mail server retries until it gets 250, as after any 451.
+        wait_until(lambda: try_mail(smtp_port), timeout=30, interval=0.5)
         wait_until(lambda: event_counts(postgres_url).get("SmsReceived") == 1, timeout=30)
+        wait_until(lambda: event_counts(postgres_url).get("EmailReceived") == 1, timeout=30)
         time.sleep(1.0)  # nothing else trickles in
         assert event_counts(postgres_url)["SmsReceived"] == 1
+        assert event_counts(postgres_url)["EmailReceived"] == 1
     finally:
         services.stop_all()

@@ -18,10 +18,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import raw, report, scenarios
+from bench import pipeline, raw, report, scenarios
 from tests.support.postgres import create_database, drop_database
 
 TARGETS = {
+    "ingest_per_s": 10_000.0,
+    "lag_p99_s": 1.0,
     "gateway_rps": 2000.0,
     "gateway_p99_ms": 50.0,
     "c360_p99_ms": 20.0,
@@ -56,6 +58,8 @@ def main() -> None:
     seconds = 5 if quick else 20
     sizes = [5_000, 10_000, 20_000] if quick else [200_000, 700_000, 2_000_000]
     raw_events = 20_000 if quick else 200_000
+    ingest_count = 20_000 if quick else 600_000
+    lag_seconds = 10 if quick else 60
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="contacthub-bench-"))
@@ -81,6 +85,43 @@ def main() -> None:
         trivial, trivial_rss = raw.trivial_endpoint(work, seconds)
         result["raw_trivial_rps"] = trivial.requests_per_second
         result["raw_trivial_p99_ms"] = trivial.p99_ms
+
+        with pipeline.broker() as bootstrap:
+            log("raw: aiokafka produce and consume against the tansu broker")
+            produced, consumed = pipeline.raw_kafka(bootstrap, 50_000 if quick else 200_000)
+            result["raw_kafka_produce_mps"] = produced
+            result["raw_kafka_consume_mps"] = consumed
+            log("gateway: signed webhooks on `contacthub run gateway` (Kafka, acks=all)")
+            gw_load, gw_rss = pipeline.gateway(work, bootstrap, seconds)
+            result["gateway_kafka"] = {
+                "rps": gw_load.requests_per_second,
+                "p50_ms": gw_load.p50_ms,
+                "p99_ms": gw_load.p99_ms,
+                "sent": gw_load.requests,
+                "non_2xx": gw_load.non_2xx,
+                "socket_errors": gw_load.errors,
+                "peak_rss_mib": gw_rss / 2**20,
+                "ratio_to_trivial": gw_load.requests_per_second / trivial.requests_per_second,
+            }
+            log(f"ingest: {ingest_count:,} interactions through recorder and projector")
+            ing = pipeline.ingest(work, bootstrap, ingest_count, log)
+            result["ingest"] = {
+                "interactions": ing.interactions,
+                "seconds": ing.seconds,
+                "rate": ing.rate,
+                "series": ing.series,
+                "peak_rss_mib": {k: v / 2**20 for k, v in ing.peak_rss.items()},
+            }
+            log(f"lag: 1,000 interactions/s for {lag_seconds} s")
+            lags, lag_rss = pipeline.lag(work, bootstrap, 1000, lag_seconds)
+            lags.sort()
+            result["lag"] = {
+                "count": len(lags),
+                "p50_s": lags[len(lags) // 2] if lags else None,
+                "p99_s": lags[int(len(lags) * 0.99)] if lags else None,
+                "max_s": lags[-1] if lags else None,
+                "peak_rss_mib": {k: v / 2**20 for k, v in lag_rss.items()},
+            }
 
         for store, url in (("sqlite", None), ("postgres", database())):
             log(f"gateway: signed Twilio webhooks on one worker ({store}, embedded bus)")

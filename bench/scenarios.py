@@ -18,6 +18,7 @@ from services.demo import load_demo
 from services.settings import Settings
 
 AUTH_TOKEN = "bench-twilio-token"
+READERS = 4
 ACCOUNT = "AC" + "b" * 32
 
 
@@ -133,8 +134,14 @@ def grow_and_measure(
         env = hub_env(data_dir, database_url)
         with process(serve_args(port), env, f"http://127.0.0.1:{port}/readyz") as rss:
             progress(f"history: measuring reads at {size:,} interactions")
-            c360 = run_wrk(f"http://127.0.0.1:{port}", c360_lines, seconds=seconds)
-            timeline = run_wrk(f"http://127.0.0.1:{port}", timeline_lines, seconds=seconds)
+            # Latency, not saturation: 4 agents' consoles reading back to back (at
+            # 32 connections the p99 would only measure the queue, by Little's law).
+            c360 = run_wrk(
+                f"http://127.0.0.1:{port}", c360_lines, seconds=seconds, connections=READERS
+            )
+            timeline = run_wrk(
+                f"http://127.0.0.1:{port}", timeline_lines, seconds=seconds, connections=READERS
+            )
             peak = rss.peak
         points.append(
             HistoryPoint(

@@ -46,6 +46,7 @@ from services.eventstore.keys import derive_key
 from services.eventstore.store import construct_factory, store_location
 from services.kafka.bus import KafkaBus
 from services.letters import Letters
+from services.locks import schema_lock
 from services.messaging import Messaging
 from services.projector import Projector
 from services.recorder import Recorded, Recorder, utcnow
@@ -132,6 +133,13 @@ def build_hub(
     gateway process); `views` limits the projector to the named read models
     (a projector process per view).
     """
+    with schema_lock(settings):
+        return _build_hub(settings, clock=clock, views=views, kafka=kafka)
+
+
+def _build_hub(
+    settings: Settings, *, clock: object, views: Sequence[str] | None, kafka: bool
+) -> Hub:
     master = master_key_from(settings.master_key, settings.data_dir)
     store = open_event_store(store_location(settings.database_url, settings.data_dir), master)
     all_views = open_views(settings)

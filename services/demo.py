@@ -249,8 +249,14 @@ def load_demo(
         written += count
         progress(count)
         if len(batch) >= batch_size:
-            store.append(batch)
+            _append(store, batch)
             batch = []
     if batch:
-        store.append(batch)
+        _append(store, batch)
     return written
+
+
+def _append(store: EventStore, batch: list[Event]) -> None:
+    # The batch's new customers' keys in two queries, not one transaction each.
+    store.keys.prepare(e.customer_id for e in batch if e.customer_id is not None)
+    store.append(batch)

@@ -47,3 +47,23 @@ def exclusive(settings: Settings, name: str = "projector") -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Serialises creating tables across processes starting at once.
+
+    PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent
+    twin (the loser fails on the catalog's unique index), and a distributed hub
+    starts all its processes together. SQLite serialises DDL itself.
+    """
+    if not settings.database_url:
+        yield
+        return
+    key = zlib.crc32(b"contacthub:schema")
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))

@@ -21,6 +21,7 @@ from services.eventstore.store import construct_factory, store_location
 from services.health_server import Heartbeat, serve_health
 from services.kafka.publisher import EventPublisher
 from services.kafka.recorder import KafkaRecorder
+from services.locks import schema_lock
 from services.recorder import utcnow
 from services.settings import Settings
 
@@ -80,7 +81,8 @@ def run_recorder(settings: Settings, health_port: int | None = None) -> None:
     check_distributed(settings, kafka=True)
     master = master_key_from(settings.master_key, settings.data_dir)
     location = store_location(settings.database_url, settings.data_dir)
-    store = open_event_store(location, master, tracked=True)
+    with schema_lock(settings):
+        store = open_event_store(location, master, tracked=True)
     recorder = KafkaRecorder(settings, store, utcnow)
     health = (health_port, recorder.heartbeat, store) if health_port else None
     until_signalled(recorder.run, health=health)
@@ -122,8 +124,9 @@ def run_publisher(settings: Settings, health_port: int | None = None) -> None:
     check_distributed(settings, kafka=True)
     master = master_key_from(settings.master_key, settings.data_dir)
     location = store_location(settings.database_url, settings.data_dir)
-    store = open_event_store(location, master)
-    positions = construct_factory(location, "publisher").tracking_recorder()
+    with schema_lock(settings):
+        store = open_event_store(location, master)
+        positions = construct_factory(location, "publisher").tracking_recorder()
     publisher = EventPublisher(settings, store, positions)
     health = (health_port, publisher.heartbeat, store) if health_port else None
     until_signalled(publisher.run, health=health)

@@ -31,8 +31,8 @@ _INSERT_TIMELINE = (
     "INSERT INTO c360_timeline (interaction_id, customer_id, occurred_at, channel, direction,"
     " status, status_rank, summary, address, provider_id, agent, error, conversation_id)"
     " VALUES (%(interaction_id)s, %(customer_id)s, %(occurred_at)s, %(channel)s, %(direction)s,"
-    " %(status)s, %(status_rank)s, %(summary)s, %(address)s, %(provider_id)s, %(agent)s, NULL,"
-    " %(conversation_id)s)"
+    " %(status)s, %(status_rank)s, %(summary)s, %(address)s, %(provider_id)s, %(agent)s,"
+    " %(error)s, %(conversation_id)s)"
     " ON CONFLICT (interaction_id) DO NOTHING"
 )
 _COUNT = (
@@ -76,6 +76,15 @@ _TIMELINE_SELECT = (
 )
 
 
+def move_forward(row: dict[str, Any], update: dict[str, Any]) -> None:
+    """What _STATUS does in SQL, on a row not yet written."""
+    if update["rank"] > row["status_rank"]:
+        row["status"] = update["status"]
+        row["status_rank"] = update["rank"]
+        row["provider_id"] = update["provider_id"] or row["provider_id"]
+        row["error"] = update["error"] or row["error"]
+
+
 class Customer360(SqlView):
     name = "customer360"
     tables: ClassVar[dict[str, str]] = {
@@ -111,7 +120,7 @@ class Customer360(SqlView):
         # replay speed depends on it. Order matters: customers before their
         # timeline rows, rows before their counts and status changes.
         customers: list[dict[str, Any]] = []
-        entries: list[dict[str, Any]] = []
+        entries: dict[str, dict[str, Any]] = {}
         counts: dict[tuple[str, str, str], int] = {}
         touches: dict[str, dict[str, Any]] = {}
         statuses: list[dict[str, Any]] = []
@@ -134,7 +143,8 @@ class Customer360(SqlView):
             entry = timeline_entry(event) or channel_entry(event)
             if entry is not None:
                 row = entry.as_row()
-                entries.append(row)
+                row.setdefault("error", None)
+                entries.setdefault(row["interaction_id"], row)
                 key = (entry.customer_id, entry.channel, entry.direction)
                 counts[key] = counts.get(key, 0) + 1
                 touch = touches.setdefault(
@@ -145,10 +155,15 @@ class Customer360(SqlView):
                 touch["occurred_at"] = max(touch["occurred_at"], entry.occurred_at)
                 continue
             update = status_update(event) or channel_status(event)
-            if update is not None:
+            if update is None:
+                continue
+            pending = entries.get(update["id"])
+            if pending is None:
                 statuses.append(update)
+            else:  # its row is written by this batch: fold the status in (no UPDATE)
+                move_forward(pending, update)
         self.db.run_many(cursor, _INSERT_CUSTOMER, customers)
-        self.db.run_many(cursor, _INSERT_TIMELINE, entries)
+        self.db.run_many(cursor, _INSERT_TIMELINE, list(entries.values()))
         self.db.run_many(
             cursor,
             _COUNT,

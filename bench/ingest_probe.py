@@ -106,15 +106,12 @@ def run(
             *command,
         ]
     with log.open("ab") as out:
-        proc = subprocess.Popen(
-            command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
     try:
         assigned = wait_for(lambda: "assigned" in log.read_text(errors="replace"), proc, log, 60)
         done = wait_for(
             lambda: all(
-                tracked_offsets(database, topic).get(p, -1) >= offset
-                for p, offset in last.items()
+                tracked_offsets(database, topic).get(p, -1) >= offset for p, offset in last.items()
             ),
             proc,
             log,

@@ -24,6 +24,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
 
 from bench.raw import batched_append
 from services.eventstore.keys import derive_key, master_key_from
@@ -32,7 +36,7 @@ from services.settings import Settings
 from tests.support.postgres import create_database, drop_database
 from tests.support.services import CLI, distributed_env
 from tests.support.tansu import free_port, start_tansu, stop_tansu
-from tests.support.traffic import as_message, intake_event, produce, query, tracked_offsets
+from tests.support.traffic import as_message, intake_event, produce, query
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -101,7 +105,7 @@ def run(
             "-o",
             str(args.profile),
             "--rate",
-            "200",
+            "500",
             "--",
             *command,
         ]
@@ -109,15 +113,15 @@ def run(
         proc = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
     try:
         assigned = wait_for(lambda: "assigned" in log.read_text(errors="replace"), proc, log, 60)
-        done = wait_for(
-            lambda: all(
-                tracked_offsets(database, topic).get(p, -1) >= offset for p, offset in last.items()
-            ),
-            proc,
-            log,
-            600,
-            interval=0.05,
-        )
+        cpu_before = recorder_cpu(proc.pid)
+        machine_before = psutil.cpu_times()
+        others_before = cpu_by_pid()
+        with psycopg.connect(database, autocommit=True) as conn:
+            done = wait_for(lambda: caught_up(conn, topic, last), proc, log, 600, interval=0.05)
+        cpu = recorder_cpu(proc.pid) - cpu_before
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - (sum(machine_before) - machine_before.idle)
+        others = cpu_by_name(others_before)
     finally:
         proc.send_signal(2)  # SIGINT: py-spy passes it on and writes its profile
         try:
@@ -128,6 +132,12 @@ def run(
     events = int(query(database, "SELECT count(*) FROM contacthub_events")[0][0])
     print(f"recorder: {args.messages:,} messages, {events:,} events in {seconds:.2f} s")
     print(f"  {args.messages / seconds:,.0f} messages/s, {events / seconds:,.0f} events/s")
+    print(
+        f"  recorder process CPU {cpu:.2f} s ({cpu / seconds:.0%} of one core);"
+        f" machine busy {busy / seconds:.0%} of one core (of {psutil.cpu_count()})"
+    )
+    top = sorted(others.items(), key=lambda kv: -kv[1])[:6]
+    print("  CPU by process name:", ", ".join(f"{n} {c / seconds:.0%}" for n, c in top))
     raw = batched_append(raw_database, folder, args.raw_events)
     print(f"raw stock batched append (500/insert): {raw:,.0f} events/s")
     print(f"ratio recorder events/s to raw: {events / seconds / raw:.2f}")
@@ -135,6 +145,45 @@ def run(
         print(f"profile: {args.profile}")
     tail = log.read_text(errors="replace").splitlines()[-3:]
     print("recorder log tail:", *tail, sep="\n  ")
+
+
+def recorder_cpu(pid: int) -> float:
+    """User+system seconds of the recorder (the py-spy child too, if profiling)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def caught_up(conn: psycopg.Connection[Any], topic: str, last: dict[int, int]) -> bool:
+    rows = conn.execute(
+        "SELECT application_name, notification_id FROM contacthub_tracking"
+        " WHERE application_name LIKE %s",
+        (topic + ":%",),
+    ).fetchall()
+    tracked = {int(name.rsplit(":", 1)[1]): offset for name, offset in rows}
+    return all(tracked.get(p, -1) >= offset for p, offset in last.items())
+
+
+def cpu_by_pid() -> dict[int, tuple[str, float]]:
+    """(name, CPU seconds used so far) of every process on the machine."""
+    used: dict[int, tuple[str, float]] = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None:
+            used[process.pid] = (process.info["name"], times.user + times.system)
+    return used
+
+
+def cpu_by_name(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used since `before` by the processes alive then and now, by name."""
+    used: dict[str, float] = {}
+    for pid, (name, now) in cpu_by_pid().items():
+        if pid in before and before[pid][0] == name:
+            used[name] = used.get(name, 0.0) + now - before[pid][1]
+    return used
 
 
 def wait_for(ready, proc, log: Path, timeout: float, interval: float = 0.02) -> float:  # type: ignore[no-untyped-def]

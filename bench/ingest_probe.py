@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--raw-events", type=int, default=20_000)
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--profile-format", default="flamegraph")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="sample only the thread holding the GIL"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -105,7 +108,8 @@ def run(
             "-o",
             str(args.profile),
             "--rate",
-            "500",
+            "100",
+            *(["--gil"] if args.profile_gil else []),
             "--",
             *command,
         ]

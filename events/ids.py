@@ -7,6 +7,7 @@ derive from a keyed hash of it (`address_key`), never from the plain address.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5b0c6f43-2f8e-4f55-9a0c-6f1f3b2f6a11")
@@ -17,11 +18,18 @@ def provider_event_id(provider: str, kind: str, *parts: str) -> UUID:
     return uuid5(NAMESPACE, "/".join((provider, kind, *parts)))
 
 
+# The recorder derives the two ids below for every message of a batch (to load
+# the owners' keys and to decide), mostly for senders it has seen before.
+ADDRESS_ID_CACHE = 65_536
+
+
+@lru_cache(maxsize=ADDRESS_ID_CACHE)
 def address_claim_id(address_key: str) -> UUID:
     """The stream that records which customer owns a channel address."""
     return uuid5(NAMESPACE, f"address-claim/{address_key}")
 
 
+@lru_cache(maxsize=ADDRESS_ID_CACHE)
 def customer_id_for_address(address_key: str) -> UUID:
     """The id of the customer first created for an unknown address.
 

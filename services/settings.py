@@ -61,7 +61,9 @@ class Settings(BaseSettings):
         "to the others after it.",
     )
     kafka_max_poll_records: int = Field(
-        default=2000, ge=1, description="Most messages the recorder writes in one transaction."
+        default=5000,
+        ge=1,
+        description="Most messages the recorder writes in one transaction (one table lock).",
     )
     kafka_max_attempts: int = Field(
         default=3,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -77,6 +78,20 @@ def until_signalled(
     asyncio.run(runner())
 
 
+# The recorder allocates some tens of objects per message and keeps a poll's
+# worth (thousands of events) alive at once: with CPython's default threshold
+# (700 allocations) the cyclic collector runs every few messages and rescans
+# them, which measured here doubled the cost of decoding an intake message.
+RECORDER_GC_THRESHOLD = (50_000, 20, 100)
+
+
+def tune_gc_for_batches() -> None:
+    """Fewer cyclic collections, none rescanning what start-up left behind."""
+    gc.collect()
+    gc.freeze()  # start-up objects (modules, classes) move out of the collector's way
+    gc.set_threshold(*RECORDER_GC_THRESHOLD)
+
+
 def run_recorder(settings: Settings, health_port: int | None = None) -> None:
     check_distributed(settings, kafka=True)
     master = master_key_from(settings.master_key, settings.data_dir)
@@ -85,6 +100,7 @@ def run_recorder(settings: Settings, health_port: int | None = None) -> None:
         store = open_event_store(location, master, tracked=True)
     recorder = KafkaRecorder(settings, store, utcnow)
     health = (health_port, recorder.heartbeat, store) if health_port else None
+    tune_gc_for_batches()
     until_signalled(recorder.run, health=health)
 
 

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from events import Event
 from projections.sql import Dialect, SqlRunner
+from services.eventstore.array_insert import TOPIC_APPLICATION
 from services.eventstore.keys import KeyStore
 from services.eventstore.mapper import PiiMapper
 from services.eventstore.tracking import TOPIC_POSTGRES, TOPIC_SQLITE
@@ -196,6 +197,11 @@ def open_event_store(
         topic = TOPIC_SQLITE if location.dialect == "sqlite" else TOPIC_POSTGRES
         location = StoreLocation(
             location.dialect, {**location.env, "PROCESS_RECORDER_TOPIC": topic}
+        )
+    elif location.dialect == "postgres":
+        # The binary array insert (array_insert.py); SQLite keeps the library's.
+        location = StoreLocation(
+            location.dialect, {**location.env, "APPLICATION_RECORDER_TOPIC": TOPIC_APPLICATION}
         )
     factory = construct_factory(location, APPLICATION_NAME)
     recorder = factory.process_recorder() if tracked else factory.application_recorder()

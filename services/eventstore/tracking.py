@@ -4,8 +4,9 @@ The library's process recorder takes one `Tracking` per transaction; the Kafka
 recorder's poll spans several partitions, each with its own position. These
 subclasses also accept `trackings=[...]`, inserted in the same transaction as
 the events, so one poll costs one transaction (and one table lock) instead of
-one per partition. Everything else, including `tracking=`, is the library's;
-tests/integration run the library's own ProcessRecorderTestCase on both.
+one per partition. Everything else, including `tracking=`, is the library's
+(on PostgreSQL with the binary array insert of array_insert.py); tests/integration
+run the library's own ProcessRecorderTestCase on both.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+
+from services.eventstore.array_insert import ArrayInsertPostgresProcessRecorder
 
 TOPIC_POSTGRES = "services.eventstore.tracking:MultiTrackingPostgresProcessRecorder"
 TOPIC_SQLITE = "services.eventstore.tracking:MultiTrackingSQLiteProcessRecorder"
@@ -28,7 +30,7 @@ def _trackings(kwargs: dict[str, Any]) -> Sequence[Tracking]:
     return trackings
 
 
-class MultiTrackingPostgresProcessRecorder(PostgresProcessRecorder):
+class MultiTrackingPostgresProcessRecorder(ArrayInsertPostgresProcessRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:

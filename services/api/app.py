@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI
 
+from services.api.fast_lane import FastLane
 from services.api.metrics import new_metrics
 from services.api.routes import (
     calls,
@@ -97,4 +98,6 @@ def create_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    if twilio_webhooks.router in routers:
+        app.add_middleware(FastLane, routes=twilio_webhooks.FAST_LANE)
     return app

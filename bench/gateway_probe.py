@@ -16,12 +16,14 @@ import argparse
 import asyncio
 import base64
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.load import LoadResult, run_wrk
@@ -50,6 +52,18 @@ async def topic_size(bootstrap: str, topic: str) -> int:
         return sum(ends[tp] - starts[tp] for tp in partitions)
     finally:
         await consumer.stop()
+
+
+def handler_latency(metrics: str) -> str:
+    """Share of SMS webhooks the handler finished within each bucket (from /metrics)."""
+    buckets = [
+        (float(m.group(1)), float(m.group(2)))
+        for m in re.finditer(
+            r'contacthub_webhook_seconds_bucket\{le="([^"]+)",route="sms"\} (\S+)', metrics
+        )
+    ]
+    total = buckets[-1][1] if buckets else 0
+    return "  ".join(f"<={le * 1000:g}ms {n / total:.2%}" for le, n in buckets if total and le <= 1)
 
 
 def line(name: str, result: LoadResult) -> str:
@@ -106,11 +120,16 @@ def main() -> None:
             run_wrk(public, lines[-2000:], seconds=2, connections=args.connections)
             spy = profiler(rss._process.pid, args.seconds, args.profile, args.top)
             started = time.monotonic()
+            cpu_before = rss._process.cpu_times()
             gateway = run_wrk(
                 public, lines[:-2000], seconds=args.seconds, connections=args.connections
             )
             if spy is not None:
                 spy.wait(timeout=max(5.0, args.seconds - (time.monotonic() - started) + 30))
+            cpu = rss._process.cpu_times()
+            cpu_seconds = cpu.user + cpu.system - cpu_before.user - cpu_before.system
+            wall = time.monotonic() - started
+            server_side = httpx.get(public + "/metrics").text
         on_topic = asyncio.run(topic_size(bootstrap, Topics.of(settings).interactions))
         print(line("gateway", gateway), flush=True)
         answered = gateway.requests - gateway.non_2xx
@@ -118,6 +137,12 @@ def main() -> None:
             f"intake topic holds {on_topic} messages; 2xx answers incl. warm-up <= that: "
             f"{answered} in the measured run; peak RSS {rss.peak / 2**20:.0f} MiB"
         )
+        print(
+            f"gateway CPU: {cpu_seconds / wall:.0%} of one core,"
+            f" {cpu_seconds * 1000 / gateway.requests:.3f} ms per webhook"
+        )
+        print("in the handler (signature to broker ack), warm-up included:")
+        print(handler_latency(server_side))
         if not args.no_trivial:
             trivial, _ = trivial_endpoint(data_dir, args.seconds)
             print(line("trivial", trivial))

@@ -18,8 +18,11 @@ and the recorder must commit only after its own transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from faststream.kafka import KafkaBroker
 
 from services.settings import Settings
@@ -50,6 +53,25 @@ def new_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     )
 
 
+_default_partitioner = DefaultPartitioner()
+
+
+@lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def keyed_partitioner(
+    key: bytes | None, partitions: Sequence[int], available: Sequence[int]
+) -> int:
+    """aiokafka's (and Java's) default partitioner for keyed messages, with the
+    pure-Python murmur2 of recent keys cached: intake keys are senders' address
+    keys, which repeat."""
+    if key is None:
+        return int(_default_partitioner(key, partitions, available))
+    return partitions[_key_hash(key) % len(partitions)]
+
+
 def producer_config(settings: Settings, *, client_id: str) -> dict[str, Any]:
     """aiokafka producer settings for the gateway's hot path (services/kafka/bus.py):
     the same guarantees as new_broker's producer (acks=all, the produce timeout)."""
@@ -61,8 +83,9 @@ def producer_config(settings: Settings, *, client_id: str) -> dict[str, Any]:
         "request_timeout_ms": int(settings.kafka_produce_timeout * 1000),
         # Webhooks arrive concurrently: a few ms of linger puts the messages of
         # many requests into one produce request (one round trip, one ack).
-        "linger_ms": 3,
+        "linger_ms": 0,
         "max_batch_size": 256 * 1024,
+        "partitioner": keyed_partitioner,
     }
 
 

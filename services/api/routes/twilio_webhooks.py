@@ -65,7 +65,10 @@ async def verified_form(request: Request, hub: Hub) -> dict[str, str]:
             "Twilio webhooks are application/x-www-form-urlencoded",
         )
     form = parse_form(await request.body())
-    url = signed_url(hub.settings.public_url, request.url.path, request.url.query)
+    # The matched route's path and the raw query: what request.url would give
+    # for them, without building and re-parsing a whole URL per request.
+    query = request.scope.get("query_string", b"").decode()
+    url = signed_url(hub.settings.public_url, request.scope["path"], query)
     if not twilio_signature_valid(token, url, form, request.headers.get("x-twilio-signature")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing X-Twilio-Signature")
     account = hub.settings.twilio_account_sid
@@ -90,11 +93,11 @@ async def publish(request: Request, hub: Hub, route: str, event: Event) -> Respo
     try:
         await hub.bus.publish(event)
     except BusUnavailable as exc:
-        metrics.webhooks.labels(route, "unavailable").inc()
+        metrics.webhook_outcome(route, "unavailable").inc()
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot record now, retry: {exc}"
         ) from exc
-    metrics.webhooks.labels(route, "recorded").inc()
+    metrics.webhook_outcome(route, "recorded").inc()
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
@@ -120,10 +123,10 @@ async def inbound_sms(request: Request) -> Response:
             default_region=hub.settings.default_region,
         )
     except (ValidationError, InvalidAddress) as exc:
-        request.app.state.metrics.webhooks.labels("sms", "rejected").inc()
+        request.app.state.metrics.webhook_outcome("sms", "rejected").inc()
         raise unprocessable(exc) from exc
     response = await publish(request, hub, "sms", event)
-    request.app.state.metrics.webhook_seconds.labels("sms").observe(time.perf_counter() - started)
+    request.app.state.metrics.webhook_time("sms").observe(time.perf_counter() - started)
     return response
 
 

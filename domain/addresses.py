@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -17,6 +18,12 @@ class InvalidAddress(ValueError):
     """The address cannot be normalised; the message says why."""
 
 
+# Parsing a number costs ~40 us and the same senders write again and again: the
+# gateway keeps the recent ones (pure functions, so caching changes no answer).
+RECENT_ADDRESSES = 65_536
+
+
+@lru_cache(maxsize=RECENT_ADDRESSES)
 def normalise_phone(raw: str, default_region: str = "DE") -> str:
     """E.164 form of a phone number; `whatsapp:` prefixes are the caller's business."""
     try:
@@ -41,6 +48,7 @@ def normalise_email(raw: str) -> str:
     return str(checked.normalized)
 
 
+@lru_cache(maxsize=RECENT_ADDRESSES)
 def address_key(secret: bytes, channel: str, address: str) -> str:
     """Keyed hash of a normalised address. WhatsApp and SMS share phone numbers
     but are separate channels, so the channel is part of the key."""
@@ -52,6 +60,7 @@ def address_key(secret: bytes, channel: str, address: str) -> str:
 PHONE_CHANNELS = ("sms", "whatsapp", "voice")
 
 
+@lru_cache(maxsize=RECENT_ADDRESSES)
 def sibling_address_keys(secret: bytes, channel: str, address: str) -> tuple[str, ...]:
     """Keys of the same phone number on the other phone channels, so that a first
     WhatsApp message (or call) from an SMS customer's number joins that customer."""

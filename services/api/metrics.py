@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -15,6 +16,23 @@ class Metrics:
     recorded_events: Counter
     projector_position: Gauge
     store_position: Gauge
+    # Label lookups take a lock and build a tuple; the webhook routes use a few
+    # children thousands of times per second, so they are looked up once.
+    _children: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    def webhook_outcome(self, route: str, outcome: str) -> Any:
+        key = ("outcome", route, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.webhooks.labels(route, outcome)
+        return child
+
+    def webhook_time(self, route: str) -> Any:
+        key = ("seconds", route)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.webhook_seconds.labels(route)
+        return child
 
 
 def new_metrics() -> Metrics:

@@ -6,6 +6,10 @@ producer stays off: the exactly-once effect comes from deterministic event ids
 and the recorder's tracked offsets, not from the broker (DESIGN.md, guarantee 2),
 and brokers without it (the test broker) still work.
 
+The gateway's producer is aiokafka's, configured here too (`producer_config`):
+FastStream's publish path costs more CPU per message than the rest of a webhook's
+Kafka work, and the gateway sends thousands per second.
+
 The recorder's consumer is aiokafka's, configured here too: FastStream's batch
 subscriber has no way to seek a partition back after a failed database write,
 and the recorder must commit only after its own transaction.
@@ -14,8 +18,11 @@ and the recorder must commit only after its own transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from faststream.kafka import KafkaBroker
 
 from services.settings import Settings
@@ -44,6 +51,42 @@ def new_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
         logger=log,
         log_level=logging.DEBUG,
     )
+
+
+_default_partitioner = DefaultPartitioner()
+
+
+@lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def keyed_partitioner(
+    key: bytes | None, partitions: Sequence[int], available: Sequence[int]
+) -> int:
+    """aiokafka's (and Java's) default partitioner for keyed messages, with the
+    pure-Python murmur2 of recent keys cached: intake keys are senders' address
+    keys, which repeat."""
+    if key is None:
+        return int(_default_partitioner(key, partitions, available))
+    return partitions[_key_hash(key) % len(partitions)]
+
+
+def producer_config(settings: Settings, *, client_id: str) -> dict[str, Any]:
+    """aiokafka producer settings for the gateway's hot path (services/kafka/bus.py):
+    the same guarantees as new_broker's producer (acks=all, the produce timeout)."""
+    return {
+        "bootstrap_servers": bootstrap_of(settings),
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": False,
+        "request_timeout_ms": int(settings.kafka_produce_timeout * 1000),
+        # Webhooks arrive concurrently: a few ms of linger puts the messages of
+        # many requests into one produce request (one round trip, one ack).
+        "linger_ms": 0,
+        "max_batch_size": 256 * 1024,
+        "partitioner": keyed_partitioner,
+    }
 
 
 def consumer_config(settings: Settings, *, group_id: str, client_id: str) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from faststream.kafka import KafkaBroker
+from aiokafka import AIOKafkaProducer
 
 from events import Event
 from services.bus import BusUnavailable
-from services.kafka.broker import new_broker
+from services.kafka.broker import producer_config
 from services.kafka.codec import TYPE_HEADER, intake_key
 from services.kafka.topics import Topics
 from services.settings import Settings
@@ -25,36 +25,46 @@ log = logging.getLogger(__name__)
 
 
 class KafkaBus:
-    def __init__(self, settings: Settings, broker: KafkaBroker | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.topic = Topics.of(settings).interactions
         self.timeout = settings.kafka_produce_timeout
-        self.broker = broker or new_broker(settings, client_id="contacthub-gateway")
-        self._connected = False
+        self.config = producer_config(settings, client_id="contacthub-gateway")
+        self.producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
     async def connect(self) -> None:
         """Connects the producer; a broker that is down now is retried on each publish."""
+        await self._connected()
+
+    async def _connected(self) -> AIOKafkaProducer:
         async with self._lock:
-            if not self._connected:
-                await asyncio.wait_for(self.broker.connect(), self.timeout)
-                self._connected = True
+            if self.producer is None:
+                producer = AIOKafkaProducer(**self.config)
+                try:
+                    await asyncio.wait_for(producer.start(), self.timeout)
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self.producer = producer
+            return self.producer
 
     async def close(self) -> None:
-        if self._connected:
-            await self.broker.stop()
-            self._connected = False
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            await producer.stop()
 
     async def publish(self, event: Event) -> None:
+        value = event.model_dump_json().encode()
+        headers = [(TYPE_HEADER, event.type.encode())]
         try:
             async with asyncio.timeout(self.timeout):
-                if not self._connected:
-                    await self.connect()
-                await self.broker.publish(
-                    event.model_dump_json().encode(),
-                    self.topic,
-                    key=intake_key(event),
-                    headers={TYPE_HEADER: event.type},
+                producer = self.producer or await self._connected()
+                # send() queues the message in the partition's open batch; the
+                # future resolves once the broker acked that batch (acks=all).
+                delivery = await producer.send(
+                    self.topic, value, key=intake_key(event), headers=headers
                 )
+                await delivery
         except (TimeoutError, OSError) as exc:
             raise BusUnavailable(f"Kafka did not acknowledge within {self.timeout:g} s") from exc
         except TypeError:
@@ -67,10 +77,8 @@ class KafkaBus:
         """'ok' if the broker answers now, else why not (for /readyz)."""
         try:
             async with asyncio.timeout(min(self.timeout, 2.0)):
-                if not self._connected:
-                    await self.connect()
-                if await self.broker.ping(timeout=2.0):
-                    return "ok"
+                producer = self.producer or await self._connected()
+                await producer.client.fetch_all_metadata()
+                return "ok"
         except Exception as exc:
             return f"unavailable: {exc!r}"
-        return "unavailable: the broker does not answer"

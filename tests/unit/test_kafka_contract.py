@@ -68,3 +68,20 @@ def test_contacthub_schema_writes_the_asyncapi_document_of_both_topics(tmp_path:
     assert referenced == set(EVENT_TYPES)  # every event type a consumer may meet
     assert "event_id" in schemas["SmsReceived"]["properties"]
     assert "key" in channels["contacthub.events.v1"]["description"].lower()
+
+
+def test_the_gateway_partitioner_is_kafkas_default_for_keys() -> None:
+    """Same partition as aiokafka's (and Java's) default, so one address keeps one partition."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from services.kafka.broker import keyed_partitioner
+
+    default = DefaultPartitioner()
+    for n in range(2000):
+        key = f"{n:040x}".encode()
+        for count in (1, 6, 7):
+            partitions = list(range(count))
+            expected = default(key, partitions, partitions)
+            assert keyed_partitioner(key, partitions, partitions) == expected
+            assert keyed_partitioner(key, partitions, partitions) == expected  # cached
+    assert keyed_partitioner(None, [0, 1], [1]) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +22,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
 
+
+CACHE_SECONDS = 10.0
 
 # Who may do what: reading is for every role; acting on customers is not for auditors.
 CAN_ACT = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
@@ -43,6 +46,7 @@ def _digest(token: str) -> str:
 class TokenStore:
     def __init__(self, db: SqlRunner) -> None:
         self.db = db
+        self._cache: dict[str, tuple[Principal, float]] = {}
         with db.transaction(commit=True) as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS contacthub_api_tokens ("
@@ -66,7 +70,27 @@ class TokenStore:
             )
         return token
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal if the token was accepted less than CACHE_SECONDS ago.
+
+        Every API call is authenticated; a database round trip each time would
+        be a large share of a 360 read. A revoked token stops working within
+        CACHE_SECONDS."""
+        hit = self._cache.get(_digest(token))
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
     def authenticate(self, token: str) -> Principal | None:
+        principal = self._lookup(token)
+        if principal is not None:
+            self._cache[_digest(token)] = (principal, time.monotonic() + CACHE_SECONDS)
+            if len(self._cache) > 10_000:  # bounded: forget the oldest half
+                for key in list(self._cache)[:5_000]:
+                    del self._cache[key]
+        return principal
+
+    def _lookup(self, token: str) -> Principal | None:
         rows = self.db.query(
             "SELECT name, role FROM contacthub_api_tokens"
             " WHERE token_hash = %(h)s AND revoked_at IS NULL",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -21,7 +22,7 @@ async def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_principal(
+async def get_principal(
     hub: HubDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -31,7 +32,10 @@ def get_principal(
             "missing bearer token (Authorization: Bearer <token>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = hub.tokens.authenticate(credentials.credentials)
+    token = credentials.credentials
+    principal = hub.tokens.cached(token) or await anyio.to_thread.run_sync(
+        hub.tokens.authenticate, token
+    )
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -44,7 +48,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_actor(principal: PrincipalDep) -> Principal:
+async def get_actor(principal: PrincipalDep) -> Principal:
     if not principal.can_act:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may only read")
     return principal

@@ -14,7 +14,14 @@ import pytest
 
 from services.bootstrap import Hub
 from services.settings import Settings
-from tests.support.hub import ACCOUNT_SID, OUR_NUMBER, inbound_sms_form, post_signed, wait_until
+from tests.support.hub import (
+    ACCOUNT_SID,
+    OUR_NUMBER,
+    inbound_sms_form,
+    post_signed,
+    settle,
+    wait_until,
+)
 from tests.support.twilio_standin import TwilioStandIn
 
 AGENT = "+4930901820999"
@@ -131,15 +138,9 @@ def test_inbound_call_gets_twiml_and_callbacks_in_any_order_leave_one_complete_c
         answer = post_signed(client, base_url, "/webhooks/twilio/voice" + path, form)
         assert answer.status_code == 200, answer.text
 
-    [customer] = wait_until(lambda: api.get("/customers", params={"q": CALLER}).json()["items"])
-    timeline = wait_until(
-        lambda: (
-            (t := api.get(f"/customers/{customer['customer_id']}/timeline").json()["items"])
-            and t[0]["transcript"]
-            and t
-        )
-    )
-    [call] = timeline
+    settle(hub)  # every callback is recorded and projected
+    [customer] = api.get("/customers", params={"q": CALLER}).json()["items"]
+    [call] = api.get(f"/customers/{customer['customer_id']}/timeline").json()["items"]
     assert call["channel"] == "voice" and call["direction"] == "inbound"
     assert call["status"] == "completed"
     assert call["duration_seconds"] == 63

@@ -17,7 +17,7 @@ from services.bootstrap import now_of
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 
-def get_overseer(principal: PrincipalDep) -> Principal:
+async def get_overseer(principal: PrincipalDep) -> Principal:
     if principal.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "supervisor figures are for supervisors")
     return principal

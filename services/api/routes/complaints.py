@@ -34,7 +34,7 @@ ERRORS: dict[int | str, dict[str, str]] = {
 Decision = Callable[[ComplaintState | None, Stamp], list[Event]]
 
 
-def get_supervisor(principal: ActorDep) -> Principal:
+async def get_supervisor(principal: ActorDep) -> Principal:
     if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only supervisors may do this")
     return principal

@@ -30,6 +30,7 @@ from tests.support.tansu import free_port, start_tansu, stop_tansu
 from tests.support.traffic import as_message, intake_event
 
 INTAKE = "contacthub.interactions.v1"
+WARM_UP = 2000  # messages: every sender of tests.support.traffic twice
 
 
 @contextmanager
@@ -217,20 +218,29 @@ def gateway(work: Path, bootstrap: str, seconds: int) -> tuple[LoadResult, int]:
 
 def lag(work: Path, bootstrap: str, rate: int, seconds: int) -> tuple[list[float], dict[str, int]]:
     """End-to-end lag (produced to the intake topic -> visible in the 360) at a
-    steady rate; each message's lag is when the 360 held as many rows as
-    messages produced up to it (partitions may reorder it slightly)."""
+    steady rate, after a warm-up; each message's lag is when the 360 held as
+    many rows as messages produced up to it (partitions may reorder slightly)."""
     count = rate * seconds
     with distributed_hub(work, bootstrap, "lag") as hub:
         hub.services.start("projector", "--view", "customer360", "--view", "identity")
         hub.services.start("recorder", ready_log="assigned")
-        messages = [as_message(intake_event(n, hub.secret)) for n in range(count)]
+        # Warm-up, not measured: the senders' first contacts (new customers) and
+        # the processes' first batches; then the measured run from known senders.
+        warm = [as_message(intake_event(n, hub.secret)) for n in range(WARM_UP)]
+        asyncio.run(_produce(bootstrap, hub.intake, warm, pace=rate))
+        deadline = time.perf_counter() + 60
+        while hub.timeline_rows() < WARM_UP and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        messages = [
+            as_message(intake_event(n, hub.secret)) for n in range(WARM_UP, WARM_UP + count)
+        ]
         stamps: list[float] = []
         seen: list[tuple[float, int]] = []
         done = threading.Event()
 
         def poll() -> None:
             while not done.is_set():
-                seen.append((time.perf_counter(), hub.timeline_rows()))
+                seen.append((time.perf_counter(), hub.timeline_rows() - WARM_UP))
                 hub.sample_rss()
                 time.sleep(0.01)
 

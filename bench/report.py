@@ -48,7 +48,7 @@ def markdown(r: dict[str, Any]) -> str:
     lag = r["lag"]
     lines.append(
         _row(
-            f"end-to-end lag at 1,000/s (intake -> 360, {lag['count']:,} messages)",
+            f"end-to-end lag at 1,000/s after warm-up (intake -> 360, {lag['count']:,} messages)",
             f"p50 {lag['p50_s'] * 1000:.0f} ms, p99 {lag['p99_s'] * 1000:.0f} ms",
             "",
             "",

@@ -15,6 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from psycopg.sql import SQL, Identifier
 
 from projections.view import SqlView
 from services.eventstore import EventStore
@@ -100,6 +103,22 @@ class Projector:
             target=self._run, args=(poll_interval,), name="projector", daemon=True
         )
         self._thread.start()
+        if hasattr(self.store.recorder, "channel_name"):
+            threading.Thread(target=self._listen, name="projector-listen", daemon=True).start()
+
+    def _listen(self) -> None:
+        """PostgreSQL: the library's recorder sends NOTIFY with every append, from
+        any process; wake at once on it instead of at the next poll (as the
+        library's own ListenNotifySubscription does). Polling stays as the net."""
+        recorder: Any = self.store.recorder
+        try:
+            with recorder.datastore.get_connection() as conn:
+                conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+                while not self._stop.is_set():
+                    for _ in conn.notifies(timeout=0.2, stop_after=1):
+                        self._wake.set()
+        except Exception:
+            log.exception("LISTEN failed; the projector falls back to polling")
 
     def stop(self) -> None:
         self._stop.set()

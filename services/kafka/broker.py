@@ -104,6 +104,9 @@ def consumer_config(settings: Settings, *, group_id: str, client_id: str) -> dic
         "max_poll_interval_ms": max(60_000, session * 6),
         "rebalance_timeout_ms": max(10_000, session * 2),
         "max_poll_records": settings.kafka_max_poll_records,
+        # Under a steady trickle the broker answers a fetch as soon as it has data;
+        # this caps the wait when a partition is idle (projection lag, not load).
+        "fetch_max_wait_ms": 50,
         "fetch_max_bytes": 52_428_800,
         "max_partition_fetch_bytes": 4 * 1_048_576,
     }

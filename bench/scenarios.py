@@ -131,8 +131,12 @@ def grow_and_measure(
             for i in ids[:5000]
         ]
         port = free_port()
-        env = hub_env(data_dir, database_url)
-        with process(serve_args(port), env, f"http://127.0.0.1:{port}/readyz") as rss:
+        # The agent API as deployed (`contacthub run api`): reads only, no
+        # projector or policies in the process.
+        master = (data_dir / "master.key").read_text().strip()
+        env = hub_env(data_dir, database_url, CONTACTHUB_MASTER_KEY=master)
+        api = [str(VENV_BIN / "contacthub"), "run", "api", "--port", str(port), "--no-access-log"]
+        with process(api, env, f"http://127.0.0.1:{port}/readyz") as rss:
             progress(f"history: measuring reads at {size:,} interactions")
             # Latency, not saturation: 4 agents' consoles reading back to back (at
             # 32 connections the p99 would only measure the queue, by Little's law).

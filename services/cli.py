@@ -146,6 +146,7 @@ def run_gateway(
 def run_api(
     host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = True,
 ) -> None:
     """The agent API (reads the read models; commands append to the event store)."""
     from services.api.app import API_ROUTERS, create_app
@@ -153,7 +154,8 @@ def run_api(
 
     _logging()
     hub = build_hub(_distributed(kafka=False))
-    _serve_http(create_app(hub, routers=API_ROUTERS, run_projector=False), host, port)
+    app = create_app(hub, routers=API_ROUTERS, run_projector=False)
+    _serve_http(app, host, port, access_log=access_log)
 
 
 HealthPort = Annotated[

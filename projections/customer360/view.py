@@ -21,25 +21,44 @@ from projections.customer360.rows import status_update, timeline_entry, utc_iso
 from projections.sql import Cursor, SqlRunner
 from projections.view import SqlView
 
+_TIMELINE_COLUMNS = (
+    ("interaction_id", "text"),
+    ("customer_id", "text"),
+    ("occurred_at", "text"),
+    ("channel", "text"),
+    ("direction", "text"),
+    ("status", "text"),
+    ("status_rank", "bigint"),
+    ("summary", "text"),
+    ("address", "text"),
+    ("provider_id", "text"),
+    ("agent", "text"),
+    ("error", "text"),
+    ("conversation_id", "text"),
+)
+_COUNT_COLUMNS = (
+    ("customer_id", "text"),
+    ("channel", "text"),
+    ("direction", "text"),
+    ("count", "bigint"),
+)
+_COUNT_CONFLICT = (
+    "ON CONFLICT (customer_id, channel, direction) DO UPDATE"
+    " SET count = c360_channel_counts.count + excluded.count"
+)
+# PostgreSQL: every customer's contact totals in one statement.
+_TOUCH_ALL = (
+    "UPDATE c360_customers c SET interaction_count = c.interaction_count + u.n,"
+    " last_contact_at = CASE WHEN c.last_contact_at IS NULL OR c.last_contact_at < u.at"
+    " THEN u.at ELSE c.last_contact_at END"
+    " FROM unnest(%(ids)b::text[], %(ns)b::bigint[], %(ats)b::text[]) AS u(customer_id, n, at)"
+    " WHERE c.customer_id = u.customer_id"
+)
 _INSERT_CUSTOMER = (
     "INSERT INTO c360_customers (customer_id, display_name, language, source_channel,"
     " created_at, last_contact_at, interaction_count)"
     " VALUES (%(id)s, %(name)s, %(language)s, %(source)s, %(at)s, NULL, 0)"
     " ON CONFLICT (customer_id) DO NOTHING"
-)
-_INSERT_TIMELINE = (
-    "INSERT INTO c360_timeline (interaction_id, customer_id, occurred_at, channel, direction,"
-    " status, status_rank, summary, address, provider_id, agent, error, conversation_id)"
-    " VALUES (%(interaction_id)s, %(customer_id)s, %(occurred_at)s, %(channel)s, %(direction)s,"
-    " %(status)s, %(status_rank)s, %(summary)s, %(address)s, %(provider_id)s, %(agent)s,"
-    " %(error)s, %(conversation_id)s)"
-    " ON CONFLICT (interaction_id) DO NOTHING"
-)
-_COUNT = (
-    "INSERT INTO c360_channel_counts (customer_id, channel, direction, count)"
-    " VALUES (%(customer_id)s, %(channel)s, %(direction)s, %(n)s)"
-    " ON CONFLICT (customer_id, channel, direction) DO UPDATE"
-    " SET count = c360_channel_counts.count + excluded.count"
 )
 _TOUCH = (
     "UPDATE c360_customers SET interaction_count = interaction_count + %(n)s,"
@@ -163,16 +182,35 @@ class Customer360(SqlView):
             else:  # its row is written by this batch: fold the status in (no UPDATE)
                 move_forward(pending, update)
         self.db.run_many(cursor, _INSERT_CUSTOMER, customers)
-        self.db.run_many(cursor, _INSERT_TIMELINE, list(entries.values()))
-        self.db.run_many(
+        self.db.insert_rows(
             cursor,
-            _COUNT,
+            "c360_timeline",
+            _TIMELINE_COLUMNS,
+            list(entries.values()),
+            "ON CONFLICT (interaction_id) DO NOTHING",
+        )
+        self.db.insert_rows(
+            cursor,
+            "c360_channel_counts",
+            _COUNT_COLUMNS,
             [
-                {"customer_id": c, "channel": ch, "direction": d, "n": n}
+                {"customer_id": c, "channel": ch, "direction": d, "count": n}
                 for (c, ch, d), n in counts.items()
             ],
+            _COUNT_CONFLICT,
         )
-        self.db.run_many(cursor, _TOUCH, list(touches.values()))
+        if self.db.dialect == "postgres" and touches:
+            self.db.run(
+                cursor,
+                _TOUCH_ALL,
+                {
+                    "ids": list(touches),
+                    "ns": [t["n"] for t in touches.values()],
+                    "ats": [t["occurred_at"] for t in touches.values()],
+                },
+            )
+        else:
+            self.db.run_many(cursor, _TOUCH, list(touches.values()))
         self.db.run_many(cursor, _STATUS, statuses)
         self.db.run_many(cursor, _DETAILS, detail_rows)
 

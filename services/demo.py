@@ -142,10 +142,12 @@ OUTBOUND = {
 OUR_NUMBER = "+4930901820"
 
 
-def _phone(rng: random.Random, language: str) -> str:
+def _phone(seed: int, index: int, language: str) -> str:
+    """A number unique to (seed, index): one sample never hands two customers the
+    same number, and samples with other seeds add to it without colliding."""
     if language == "de":
-        return f"+49{rng.choice(['151', '160', '170', '176'])}{rng.randrange(10**7, 10**8)}"
-    return f"+447{rng.randrange(10**8, 10**9)}"
+        return f"+49176{seed % 100:02d}{index:06d}"
+    return f"+447{seed % 1000:03d}{index:06d}"
 
 
 def generate(
@@ -162,7 +164,7 @@ def generate(
             (GERMAN_FIRST, GERMAN_LAST) if language == "de" else (ENGLISH_FIRST, ENGLISH_LAST)
         )
         name = f"{rng.choice(first)} {rng.choice(last)}"
-        number = _phone(rng, language)
+        number = _phone(seed, index, language)
         key = address_key(secret, "sms", number)
         start = now - timedelta(days=rng.uniform(30, 730))
         times = sorted(start + (now - start) * rng.random() for _ in range(per_customer[index]))

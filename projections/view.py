@@ -22,6 +22,11 @@ from projections.sql import Cursor, SqlRunner
 UPSTREAM = "contacthub"
 
 
+def is_secondary_index(statement: str) -> bool:
+    """A non-unique index: only speeds up reads, so a rebuild may build it last."""
+    return statement.lstrip().upper().startswith("CREATE INDEX")
+
+
 class SqlView(TrackingRecorder):
     """A read model on SQL. Subclasses give the tables and how events change them."""
 
@@ -45,11 +50,27 @@ class SqlView(TrackingRecorder):
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
         """Changes the rows for the events, in order."""
 
-    def setup(self) -> None:
+    def setup(self, *, defer_indexes: bool = False) -> None:
+        """Creates the tables and their indexes (all idempotent). With
+        `defer_indexes`, secondary indexes wait for `create_indexes()`: a rebuild
+        loads the rows first and sorts each index once at the end, instead of
+        keeping every index in order row by row. Unique indexes are never
+        deferred: they enforce the model's keys."""
         self.create_table()
         with self.db.transaction(commit=True) as cursor:
             for statement in self.create_statements:
-                cursor.execute(self.db.sql(statement))
+                if not (defer_indexes and is_secondary_index(statement)):
+                    cursor.execute(self.db.sql(statement))
+
+    def create_indexes(self) -> None:
+        """Creates the indexes a deferred setup left out, then refreshes the
+        planner's statistics on the freshly filled tables."""
+        with self.db.transaction(commit=True) as cursor:
+            for statement in self.create_statements:
+                if is_secondary_index(statement):
+                    cursor.execute(self.db.sql(statement))
+            for table in self.tables:
+                cursor.execute(f"ANALYZE {table}")
 
     def process_batch(self, events: Sequence[Event], position: int) -> None:
         with self.db.transaction(commit=True) as cursor:
@@ -59,8 +80,9 @@ class SqlView(TrackingRecorder):
     def position(self) -> int:
         return self.max_tracking_id(self.tracking_name) or 0
 
-    def drop(self) -> None:
-        """Removes the rows and the position, for a rebuild."""
+    def drop(self, *, defer_indexes: bool = False) -> None:
+        """Removes the rows and the position, for a rebuild (see `setup` for
+        `defer_indexes`)."""
         with self.db.transaction(commit=True) as cursor:
             for table in self.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -69,7 +91,7 @@ class SqlView(TrackingRecorder):
                 f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s",
                 {"name": self.tracking_name},
             )
-        self.setup()
+        self.setup(defer_indexes=defer_indexes)
 
     @property
     def tracking_table(self) -> str:

@@ -263,11 +263,9 @@ def replay() -> None:
     with _exclusive(settings, "projector"):
         hub = build_hub(settings)
         total = hub.store.max_notification_id()
-        for view in hub.views.all:
-            view.drop()
         with _progress() as progress:
             task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))
-            hub.projector.catch_up(progress=lambda n: progress.advance(task, n))
+            hub.projector.rebuild(progress=lambda n: progress.advance(task, n))
         for view in hub.views.all:
             print(f"{view.name} {view.checksum()}")
 

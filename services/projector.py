@@ -74,6 +74,22 @@ class Projector:
             self._progress.notify_all()
         return applied
 
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Drops every read model and projects the whole log again (what
+        `contacthub replay` does); returns how many events it applied.
+
+        The caller holds the projector lock: nothing else writes the views.
+        Secondary indexes are built once the rows are in (bulk loading), so a
+        crash midway leaves views without them until the next `setup()`, which
+        every start runs, creates them; the rows and positions stay consistent.
+        """
+        for view in self.views:
+            view.drop(defer_indexes=True)
+        applied = self.catch_up(progress)
+        for view in self.views:
+            view.create_indexes()
+        return applied
+
     def wake(self) -> None:
         """Called after a write in this process: project it now, not at the next poll."""
         self._wake.set()

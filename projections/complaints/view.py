@@ -87,8 +87,8 @@ class ComplaintQueues(SqlView):
     )
     policy: sla.SlaPolicy
 
-    def setup(self) -> None:
-        super().setup()
+    def setup(self, *, defer_indexes: bool = False) -> None:
+        super().setup(defer_indexes=defer_indexes)
         rows = self.db.query("SELECT value FROM complaint_view_meta WHERE key = 'sla_policy'")
         if rows and rows[0]["value"] != self.policy.policy_id:
             self.drop()  # built under another SLA policy: rebuild (drop calls setup again)

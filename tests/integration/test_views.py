@@ -121,3 +121,38 @@ def test_drop_and_rebuild_gives_the_same_checksum(views: Views) -> None:
         assert view.position() == 0
     project(views, events)
     assert {v.name: v.checksum() for v in views.all} == live
+
+
+def index_names(views: Views) -> set[str]:
+    """The secondary indexes the read models' tables carry now."""
+    tables = [table for view in views.all for table in view.tables]
+    db = views.customer360.db
+    if db.dialect == "sqlite":
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+    else:
+        rows = db.query(
+            "SELECT indexname AS name FROM pg_indexes WHERE tablename = ANY(%(t)s)", {"t": tables}
+        )
+    return {
+        r["name"]
+        for r in rows
+        if not r["name"].startswith(("sqlite_autoindex", "c360_timeline_pkey"))
+    }
+
+
+def test_a_deferred_rebuild_builds_the_indexes_last_and_equals_the_live_run(views: Views) -> None:
+    _, events = history(5)
+    project(views, events)
+    live = {v.name: v.checksum() for v in views.all}
+    indexes = index_names(views)
+    assert {"c360_timeline_page", "identity_addresses_address", "complaint_cases_queue"} <= indexes
+    for view in views.all:
+        view.drop(defer_indexes=True)
+    # While the rows load, only the unique indexes (the model's keys) exist.
+    loading = index_names(views)
+    assert "c360_timeline_page" not in loading and "complaint_cases_number" in loading
+    project(views, events)
+    for view in views.all:
+        view.create_indexes()
+    assert index_names(views) == indexes
+    assert {v.name: v.checksum() for v in views.all} == live

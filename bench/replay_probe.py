@@ -1,0 +1,118 @@
+"""Probe: `contacthub replay` on PostgreSQL, events/s and where the time goes.
+
+Loads a demo history of N interactions into a fresh database (kept with
+`--keep`, reused with `--database`), then rebuilds every read model as
+`contacthub replay` does and prints, beside the total, the seconds spent
+reading and decoding the log (in the read-ahead thread), in each view's
+writes and in building the deferred indexes. Beside it, the raw limit of the
+same run: reading and decoding the same log with the library alone.
+
+    PYTHONPATH=. .venv/bin/python bench/replay_probe.py [--interactions 200000]
+        [--database URL] [--keep] [--profile /tmp/replay.svg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from services.bootstrap import build_hub
+from services.demo import load_demo
+from services.settings import Settings
+from tests.support.postgres import create_database, drop_database
+
+
+def timed_views(hub: Any, spent: dict[str, float]) -> None:
+    """Wraps each view's batch and index writes in a stopwatch."""
+    for view in hub.views.all:
+        for method in ("process_batch", "create_indexes"):
+            original = getattr(view, method)
+
+            def wrapper(*args: Any, _o: Any = original, _k: str = f"{view.name}.{method}") -> Any:
+                started = time.perf_counter()
+                try:
+                    return _o(*args)
+                finally:
+                    spent[_k] += time.perf_counter() - started
+
+            setattr(view, method, wrapper)
+
+
+def read_rate(read_page: Any, total: int, page: int = 2000) -> float:
+    """Events/s paging through the whole log with `read_page(after, limit)`."""
+    started = time.perf_counter()
+    position = 0
+    while position < total:
+        found = read_page(position, page)
+        if not found:
+            break
+        position = found[-1][0] if isinstance(found[-1], tuple) else found[-1].id
+    return total / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interactions", type=int, default=200_000)
+    parser.add_argument("--database", default=None, help="reuse this database's history")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy flame graph")
+    args = parser.parse_args()
+
+    url = args.database or create_database()
+    data_dir = Path(tempfile.mkdtemp(prefix="replay-probe-"))
+    settings = Settings(data_dir=data_dir, database_url=url, _env_file=None)
+    try:
+        hub = build_hub(settings)
+        if args.database is None:
+            print(f"loading {args.interactions:,} interactions into {url}", flush=True)
+            load_demo(
+                hub.store,
+                secret=hub.address_secret,
+                customers=max(1, args.interactions // 20),
+                interactions=args.interactions,
+                seed=7,
+                batch_size=2000,
+            )
+        events = hub.store.max_notification_id()
+        recorder: Any = hub.store.recorder
+        raw = read_rate(
+            lambda after, n: recorder.select_notifications(after, n, inclusive_of_start=False),
+            events,
+        )
+        decoded = read_rate(hub.store.notifications, events)
+        print(f"raw: select {events:,} notifications: {raw:,.0f} events/s", flush=True)
+        print(f"ours: select and decode (AES, pydantic): {decoded:,.0f} events/s", flush=True)
+        if args.profile:
+            profiler = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "-o", str(args.profile),
+                 "--pid", str(__import__("os").getpid()), "--rate", "200"]
+            )  # fmt: skip
+            time.sleep(1)
+        spent: dict[str, float] = defaultdict(float)
+        timed_views(hub, spent)
+        started = time.perf_counter()
+        hub.projector.rebuild()
+        seconds = time.perf_counter() - started
+        if args.profile:
+            profiler.terminate()
+            profiler.wait()
+        print(f"replay: {events:,} events in {seconds:.1f} s: {events / seconds:,.0f} events/s")
+        rate = events / seconds
+        print(f"ratio to raw select: {rate / raw:.0%}, to our decoded read: {rate / decoded:.0%}")
+        for name, value in sorted(spent.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:40s} {value:7.1f} s  {value / seconds:5.0%}")
+    finally:
+        if not args.keep and args.database is None:
+            drop_database(url)
+        elif args.database is None:
+            print(f"kept {url}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ writes and in building the deferred indexes. Beside it, the raw limit of the
 same run: reading and decoding the same log with the library alone.
 
     PYTHONPATH=. .venv/bin/python bench/replay_probe.py [--interactions 200000]
-        [--database URL] [--keep] [--profile /tmp/replay.svg]
+        [--keep] [--database URL --data-dir DIR] [--profile /tmp/replay.svg]
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from services.bootstrap import build_hub
 from services.demo import load_demo
@@ -56,16 +58,32 @@ def read_rate(read_page: Any, total: int, page: int = 2000) -> float:
     return total / (time.perf_counter() - started)
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server's processes on this machine."""
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] and proc.info["name"].startswith("postgres"):
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=200_000)
     parser.add_argument("--database", default=None, help="reuse this database's history")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="its master key (with --database)"
+    )
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy flame graph")
     args = parser.parse_args()
 
     url = args.database or create_database()
-    data_dir = Path(tempfile.mkdtemp(prefix="replay-probe-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="replay-probe-"))
     settings = Settings(data_dir=data_dir, database_url=url, _env_file=None)
     try:
         hub = build_hub(settings)
@@ -96,22 +114,24 @@ def main() -> None:
             time.sleep(1)
         spent: dict[str, float] = defaultdict(float)
         timed_views(hub, spent)
-        started = time.perf_counter()
+        started, ours, server = time.perf_counter(), time.process_time(), postgres_cpu()
         hub.projector.rebuild()
         seconds = time.perf_counter() - started
+        ours, server = time.process_time() - ours, postgres_cpu() - server
         if args.profile:
             profiler.terminate()
             profiler.wait()
         print(f"replay: {events:,} events in {seconds:.1f} s: {events / seconds:,.0f} events/s")
         rate = events / seconds
         print(f"ratio to raw select: {rate / raw:.0%}, to our decoded read: {rate / decoded:.0%}")
+        print(f"CPU: this process {ours / seconds:.2f} cores, PostgreSQL {server / seconds:.2f}")
         for name, value in sorted(spent.items(), key=lambda kv: -kv[1]):
             print(f"  {name:40s} {value:7.1f} s  {value / seconds:5.0%}")
     finally:
         if not args.keep and args.database is None:
             drop_database(url)
         elif args.database is None:
-            print(f"kept {url}")
+            print(f"kept: --database {url} --data-dir {data_dir}")
 
 
 if __name__ == "__main__":

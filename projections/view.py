@@ -74,6 +74,11 @@ class SqlView(TrackingRecorder):
 
     def process_batch(self, events: Sequence[Event], position: int) -> None:
         with self.db.transaction(commit=True) as cursor:
+            if self.db.dialect == "postgres":
+                # Rows and position commit together, so a crash that loses the
+                # last commits only means projecting those events again from
+                # the store: the view need not wait for its WAL flush.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             self.apply(cursor, events)
             self._insert_tracking(cursor, Tracking(self.tracking_name, position))
 

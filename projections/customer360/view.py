@@ -54,11 +54,14 @@ _TOUCH_ALL = (
     " FROM unnest(%(ids)b::text[], %(ns)b::bigint[], %(ats)b::text[]) AS u(customer_id, n, at)"
     " WHERE c.customer_id = u.customer_id"
 )
-_INSERT_CUSTOMER = (
-    "INSERT INTO c360_customers (customer_id, display_name, language, source_channel,"
-    " created_at, last_contact_at, interaction_count)"
-    " VALUES (%(id)s, %(name)s, %(language)s, %(source)s, %(at)s, NULL, 0)"
-    " ON CONFLICT (customer_id) DO NOTHING"
+_CUSTOMER_COLUMNS = (
+    ("customer_id", "text"),
+    ("display_name", "text"),
+    ("language", "text"),
+    ("source_channel", "text"),
+    ("created_at", "text"),
+    ("last_contact_at", "text"),
+    ("interaction_count", "bigint"),
 )
 _TOUCH = (
     "UPDATE c360_customers SET interaction_count = interaction_count + %(n)s,"
@@ -148,11 +151,13 @@ class Customer360(SqlView):
             if isinstance(event, CustomerRegistered):
                 customers.append(
                     {
-                        "id": str(event.originator_id),
-                        "name": event.display_name,
+                        "customer_id": str(event.originator_id),
+                        "display_name": event.display_name,
                         "language": event.language,
-                        "source": event.source_channel,
-                        "at": utc_iso(event),
+                        "source_channel": event.source_channel,
+                        "created_at": utc_iso(event),
+                        "last_contact_at": None,
+                        "interaction_count": 0,
                     }
                 )
                 continue
@@ -181,7 +186,13 @@ class Customer360(SqlView):
                 statuses.append(update)
             else:  # its row is written by this batch: fold the status in (no UPDATE)
                 move_forward(pending, update)
-        self.db.run_many(cursor, _INSERT_CUSTOMER, customers)
+        self.db.insert_rows(
+            cursor,
+            "c360_customers",
+            _CUSTOMER_COLUMNS,
+            customers,
+            "ON CONFLICT (customer_id) DO NOTHING",
+        )
         self.db.insert_rows(
             cursor,
             "c360_timeline",

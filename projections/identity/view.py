@@ -18,6 +18,14 @@ from events import ChannelAddressLinked, Event
 from projections.sql import Cursor, SqlRunner
 from projections.view import SqlView
 
+_COLUMNS = (
+    ("address_key", "text"),
+    ("customer_id", "text"),
+    ("channel", "text"),
+    ("address", "text"),
+    ("linked_at", "text"),
+)
+
 
 class IdentityIndex(SqlView):
     name = "identity"
@@ -32,24 +40,31 @@ class IdentityIndex(SqlView):
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
-        rows = [
-            {
-                "key": e.address_key,
-                "customer": str(e.customer_id),
-                "channel": e.channel,
-                "address": e.address,
-                "at": e.occurred_at.isoformat(),
-            }
-            for e in events
-            if isinstance(e, ChannelAddressLinked)
-        ]
-        self.db.run_many(
+        # One row per address, as if linked one by one: the address keeps its
+        # first linked_at, the last link names the owner (and one statement
+        # cannot update the same row twice).
+        rows: dict[str, dict[str, Any]] = {}
+        for e in events:
+            if not isinstance(e, ChannelAddressLinked):
+                continue
+            owner = {"customer_id": str(e.customer_id), "address": e.address}
+            row = rows.get(e.address_key)
+            if row is None:
+                rows[e.address_key] = {
+                    "address_key": e.address_key,
+                    "channel": e.channel,
+                    "linked_at": e.occurred_at.isoformat(),
+                    **owner,
+                }
+            else:
+                row.update(owner)
+        self.db.insert_rows(
             cursor,
-            "INSERT INTO identity_addresses (address_key, customer_id, channel, address, linked_at)"
-            " VALUES (%(key)s, %(customer)s, %(channel)s, %(address)s, %(at)s)"
-            " ON CONFLICT (address_key) DO UPDATE SET customer_id = excluded.customer_id,"
+            "identity_addresses",
+            _COLUMNS,
+            list(rows.values()),
+            "ON CONFLICT (address_key) DO UPDATE SET customer_id = excluded.customer_id,"
             " address = excluded.address",
-            rows,
         )
 
     def addresses_of(self, customer_id: UUID) -> list[dict[str, Any]]:

@@ -101,18 +101,7 @@ class KeyStore:
         wanted = [c for c in dict.fromkeys(customer_ids) if c not in self._cache]
         if not wanted:
             return
-        rows = []
-        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
-            chunk = wanted[start : start + 500]
-            rows += self._db.query(
-                "SELECT customer_id, wrapped_key, erased_at FROM contacthub_customer_keys"
-                " WHERE customer_id IN (" + ", ".join(f"%(c{i})s" for i in range(len(chunk))) + ")",
-                {f"c{i}": str(c) for i, c in enumerate(chunk)},
-            )
-        found = {UUID(row["customer_id"]) for row in rows}
-        for row in rows:
-            if row["erased_at"] is None:
-                self._remember(UUID(row["customer_id"]), bytes(row["wrapped_key"]))
+        found = self._preload(wanted)
         missing = [c for c in wanted if c not in found]
         if not missing:
             return
@@ -131,6 +120,29 @@ class KeyStore:
             )
         # Read back: where another writer won a race, its key is the one to use.
         self.prepare(missing)
+
+    def preload(self, customer_ids: Iterable[UUID]) -> None:
+        """Loads the existing keys of many customers in one query (per 500), for
+        reading a page of events: a replay otherwise asks once per customer.
+        Creates nothing; an erased or unknown key is left to `for_reading`."""
+        wanted = [c for c in dict.fromkeys(customer_ids) if c not in self._cache]
+        if wanted:
+            self._preload(wanted)
+
+    def _preload(self, wanted: list[UUID]) -> set[UUID]:
+        """Caches the live keys among `wanted`; returns every id that has a row."""
+        rows = []
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
+            chunk = wanted[start : start + 500]
+            rows += self._db.query(
+                "SELECT customer_id, wrapped_key, erased_at FROM contacthub_customer_keys"
+                " WHERE customer_id IN (" + ", ".join(f"%(c{i})s" for i in range(len(chunk))) + ")",
+                {f"c{i}": str(c) for i, c in enumerate(chunk)},
+            )
+        for row in rows:
+            if row["erased_at"] is None:
+                self._remember(UUID(row["customer_id"]), bytes(row["wrapped_key"]))
+        return {UUID(row["customer_id"]) for row in rows}
 
     def for_reading(self, customer_id: UUID) -> AESGCM:
         """The customer's key; KeyErased if it was destroyed (or never existed)."""

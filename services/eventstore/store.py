@@ -179,7 +179,8 @@ class EventStore:
         found = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        return [(n.id, self.mapper.to_domain_event(n)) for n in found]
+        events = self.mapper.to_domain_events(found)
+        return [(n.id, event) for n, event in zip(found, events, strict=True)]
 
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0

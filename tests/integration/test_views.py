@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.contacts import plan_inbound
-from events import Event, SmsReceived, SmsStatus, SmsStatusChanged, provider_event_id
+from events import (
+    ChannelAddressLinked,
+    Event,
+    SmsReceived,
+    SmsStatus,
+    SmsStatusChanged,
+    provider_event_id,
+)
 from services.bootstrap import Views, open_views
 from services.settings import Settings
 
@@ -156,3 +163,37 @@ def test_a_deferred_rebuild_builds_the_indexes_last_and_equals_the_live_run(view
         view.create_indexes()
     assert index_names(views) == indexes
     assert {v.name: v.checksum() for v in views.all} == live
+
+
+def test_an_address_linked_twice_in_one_batch_equals_one_by_one(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """The identity view writes a batch in one statement; the result must be what
+    event-by-event projection gives: the first linked_at, the last owner."""
+    first, second = uuid4(), uuid4()
+    links = [
+        ChannelAddressLinked(
+            event_id=uuid4(),
+            originator_id=owner,
+            originator_version=2,
+            customer_id=owner,
+            occurred_at=T0 + timedelta(minutes=n),
+            channel="sms",
+            address="+4917611112222",
+            address_key="key-1",
+        )
+        for n, owner in enumerate([first, second])
+    ]
+    results = []
+    for name, batches in (("together", [links]), ("apart", [[links[0]], [links[1]]])):
+        views = open_views(
+            Settings(data_dir=tmp_path / name, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+        )
+        for view in views.all:  # a database per test: drop what the other loop wrote
+            view.drop()
+        for position, batch in enumerate(batches, start=1):
+            views.identity.process_batch(batch, position)
+        results.append(views.identity.db.query("SELECT * FROM identity_addresses"))
+    assert results[0] == results[1]
+    assert results[0][0]["customer_id"] == str(second)
+    assert results[0][0]["linked_at"] == T0.isoformat()

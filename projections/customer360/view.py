@@ -98,6 +98,22 @@ _TIMELINE_SELECT = (
 )
 
 
+def _timeline_query(
+    customer_id: UUID, limit: int, before: tuple[str, str] | None
+) -> tuple[str, dict[str, Any]]:
+    """The statement and parameters of a timeline page, keyset-paginated."""
+    params: dict[str, Any] = {"id": str(customer_id), "limit": limit}
+    where = " WHERE t.customer_id = %(id)s"
+    if before is not None:
+        where += (
+            " AND (t.occurred_at < %(at)s"
+            " OR (t.occurred_at = %(at)s AND t.interaction_id < %(iid)s))"
+        )
+        params |= {"at": before[0], "iid": before[1]}
+    order = " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s"
+    return _TIMELINE_SELECT + where + order, params
+
+
 def move_forward(row: dict[str, Any], update: dict[str, Any]) -> None:
     """What _STATUS does in SQL, on a row not yet written."""
     if update["rank"] > row["status_rank"]:
@@ -277,18 +293,21 @@ class Customer360(SqlView):
         self, customer_id: UUID, limit: int, before: tuple[str, str] | None = None
     ) -> list[dict[str, Any]]:
         """Newest first; `before` is the (occurred_at, interaction_id) of the last row seen."""
-        if before is None:
-            return self.db.query(
-                _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s"
-                " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
-                {"id": str(customer_id), "limit": limit},
-            )
-        return self.db.query(
-            _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s AND (t.occurred_at < %(at)s"
-            " OR (t.occurred_at = %(at)s AND t.interaction_id < %(iid)s))"
-            " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
-            {"id": str(customer_id), "limit": limit, "at": before[0], "iid": before[1]},
-        )
+        statement, params = _timeline_query(customer_id, limit, before)
+        return self.db.query(statement, params)
+
+    def read_timeline(
+        self, customer_id: UUID, limit: int, before: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]] | None:
+        """A timeline page, or None if there is no such customer: one transaction
+        (one connection, one snapshot) for the check and the page."""
+        statement, params = _timeline_query(customer_id, limit, before)
+        with self.db.transaction(commit=False) as cursor:
+            self.db.run(cursor, "SELECT 1 FROM c360_customers WHERE customer_id = %(id)s", params)
+            if cursor.fetchone() is None:
+                return None
+            self.db.run(cursor, statement, params)
+            return [dict(row) for row in cursor.fetchall()]
 
     def interaction(self, interaction_id: UUID) -> dict[str, Any] | None:
         rows = self.db.query(

@@ -64,6 +64,16 @@ def test_a_known_number_finds_its_customer(
     )
     timeline = api.get(f"/customers/{customer['customer_id']}/timeline").json()["items"]
     assert [i["summary"] for i in timeline] == ["m2", "m1", "m0"]
+    # Paged: the cursor of the first page leads to the rest, and nothing more.
+    first = api.get(f"/customers/{customer['customer_id']}/timeline?limit=2").json()
+    rest = api.get(
+        f"/customers/{customer['customer_id']}/timeline",
+        params={"limit": 2, "before": first["next_before"]},
+    ).json()
+    assert [i["summary"] for i in first["items"] + rest["items"]] == ["m2", "m1", "m0"]
+    assert rest["next_before"] is None
+    unknown = api.get("/customers/00000000-0000-4000-8000-000000000000/timeline")
+    assert unknown.status_code == 404
 
 
 def test_the_same_webhook_three_times_concurrently_records_one_message(

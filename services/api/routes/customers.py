@@ -49,10 +49,10 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> schemas.TimelinePage:
 
 
 def timeline_page(
-    hub: Hub, customer_id: UUID, limit: int, before: str | None
-) -> schemas.TimelinePage:
-    rows = hub.views.customer360.timeline(customer_id, limit + 1, parse_before(before))
-    return page_of(rows, limit)
+    hub: Hub, customer_id: UUID, limit: int, before: tuple[str, str] | None
+) -> schemas.TimelinePage | None:
+    rows = hub.views.customer360.read_timeline(customer_id, limit + 1, before)
+    return None if rows is None else page_of(rows, limit)
 
 
 @router.get("/customers", summary="Search customers by name, phone or email")
@@ -116,9 +116,13 @@ async def customer_timeline(
         Query(description="`next_before` of the previous page, or an ISO 8601 instant"),
     ] = None,
 ) -> schemas.TimelinePage:
-    if await anyio.to_thread.run_sync(hub.views.customer360.customer, customer_id) is None:
+    # One thread hop and one transaction for the existence check and the page.
+    page = await anyio.to_thread.run_sync(
+        timeline_page, hub, customer_id, limit, parse_before(before)
+    )
+    if page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {customer_id}")
-    return await anyio.to_thread.run_sync(timeline_page, hub, customer_id, limit, before)
+    return page
 
 
 @router.get("/interactions/{interaction_id}", summary="One interaction as the timeline shows it")

@@ -27,6 +27,7 @@ import psutil
 from services.bootstrap import build_hub
 from services.demo import load_demo
 from services.settings import Settings
+from services.workers import tune_gc_for_batches
 from tests.support.postgres import create_database, drop_database
 
 
@@ -98,6 +99,7 @@ def main() -> None:
                 batch_size=2000,
             )
         events = hub.store.max_notification_id()
+        tune_gc_for_batches()  # as `contacthub replay` does
         recorder: Any = hub.store.recorder
         raw = read_rate(
             lambda after, n: recorder.select_notifications(after, n, inclusive_of_start=False),

@@ -18,6 +18,7 @@ from services.auth import Role
 from services.bootstrap import build_hub
 from services.demo import load_demo
 from services.settings import Settings
+from services.workers import tune_gc_for_batches
 
 AUTH_TOKEN = "bench-twilio-token"
 READERS = 4
@@ -176,6 +177,7 @@ def replay(data_dir: Path, database_url: str | None) -> tuple[float, int]:
     does after its start-up): drop every view, project the whole log, index."""
     hub = build_hub(Settings(data_dir=data_dir, database_url=database_url, _env_file=None))  # type: ignore[call-arg]
     events = hub.store.max_notification_id()
+    tune_gc_for_batches()  # as `contacthub replay` does
     started = time.perf_counter()
     hub.projector.rebuild()
     return events / (time.perf_counter() - started), events

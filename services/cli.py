@@ -258,10 +258,12 @@ def demo(
 def replay() -> None:
     """Drop and rebuild every read model from the event store; prints their checksums."""
     from services.bootstrap import build_hub
+    from services.workers import tune_gc_for_batches
 
     settings = _settings()
     with _exclusive(settings, "projector"):
         hub = build_hub(settings)
+        tune_gc_for_batches()
         total = hub.store.max_notification_id()
         with _progress() as progress:
             task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))

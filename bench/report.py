@@ -145,9 +145,20 @@ def markdown(r: dict[str, Any]) -> str:
     rss = ", ".join(
         f"{name} {value:,.0f} MiB"
         for name, value in (
-            ("serve (sqlite gateway)", r["gateway_sqlite"]["peak_rss_mib"]),
-            ("serve (postgres gateway)", r["gateway_postgres"]["peak_rss_mib"]),
-            ("serve (360 reads)", max(p["api_peak_rss_mib"] for p in r["history"])),
+            ("run gateway", r["gateway_kafka"]["peak_rss_mib"]),
+            (
+                "run recorder",
+                max(r["ingest"]["peak_rss_mib"]["recorder"], r["lag"]["peak_rss_mib"]["recorder"]),
+            ),
+            (
+                "run projector",
+                max(
+                    r["ingest"]["peak_rss_mib"]["projector"], r["lag"]["peak_rss_mib"]["projector"]
+                ),
+            ),
+            ("run api (360 reads)", max(p["api_peak_rss_mib"] for p in r["history"])),
+            ("serve (sqlite webhooks)", r["gateway_sqlite"]["peak_rss_mib"]),
+            ("serve (postgres webhooks)", r["gateway_postgres"]["peak_rss_mib"]),
             ("trivial app", r["trivial_peak_rss_mib"]),
         )
     )
@@ -197,3 +208,11 @@ def plot(r: dict[str, Any], path: Path) -> None:
     right.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":  # re-render a result: python bench/report.py results/<stamp>.json
+    import json
+    import sys
+
+    result = json.loads(Path(sys.argv[1]).read_text())
+    print(markdown(result), end="")

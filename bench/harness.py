@@ -58,7 +58,7 @@ def main() -> None:
     seconds = 5 if quick else 20
     sizes = [5_000, 10_000, 20_000] if quick else [200_000, 700_000, 2_000_000]
     raw_events = 20_000 if quick else 200_000
-    ingest_count = 20_000 if quick else 600_000
+    ingest_count = 20_000 if quick else 800_000  # >= 60 s at the recorder's ~12k/s
     lag_seconds = 10 if quick else 60
 
     started = time.perf_counter()

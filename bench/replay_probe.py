@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from bench.raw import notification_read
 from services.bootstrap import build_hub
 from services.demo import load_demo
 from services.settings import Settings
@@ -47,15 +48,12 @@ def timed_views(hub: Any, spent: dict[str, float]) -> None:
             setattr(view, method, wrapper)
 
 
-def read_rate(read_page: Any, total: int, page: int = 2000) -> float:
-    """Events/s paging through the whole log with `read_page(after, limit)`."""
+def decoded_read(store: Any, total: int, page: int = 2000) -> float:
+    """Events/s reading and decoding the whole log with our store (keys, AES, pydantic)."""
     started = time.perf_counter()
     position = 0
-    while position < total:
-        found = read_page(position, page)
-        if not found:
-            break
-        position = found[-1][0] if isinstance(found[-1], tuple) else found[-1].id
+    while position < total and (found := store.notifications(position, page)):
+        position = found[-1][0]
     return total / (time.perf_counter() - started)
 
 
@@ -100,13 +98,10 @@ def main() -> None:
             )
         events = hub.store.max_notification_id()
         tune_gc_for_batches()  # as `contacthub replay` does
-        recorder: Any = hub.store.recorder
-        raw = read_rate(
-            lambda after, n: recorder.select_notifications(after, n, inclusive_of_start=False),
-            events,
-        )
-        decoded = read_rate(hub.store.notifications, events)
-        print(f"raw: select {events:,} notifications: {raw:,.0f} events/s", flush=True)
+        # The raw limit as the harness measures it: the library's read and JSON decode.
+        raw = notification_read(url, data_dir, "contacthub")
+        decoded = decoded_read(hub.store, events)
+        print(f"raw: library read of {events:,} notifications: {raw:,.0f} events/s", flush=True)
         print(f"ours: select and decode (AES, pydantic): {decoded:,.0f} events/s", flush=True)
         if args.profile:
             profiler = subprocess.Popen(
@@ -125,7 +120,7 @@ def main() -> None:
             profiler.wait()
         print(f"replay: {events:,} events in {seconds:.1f} s: {events / seconds:,.0f} events/s")
         rate = events / seconds
-        print(f"ratio to raw select: {rate / raw:.0%}, to our decoded read: {rate / decoded:.0%}")
+        print(f"ratio to the raw read: {rate / raw:.0%}, to our decoded read: {rate / decoded:.0%}")
         print(f"CPU: this process {ours / seconds:.2f} cores, PostgreSQL {server / seconds:.2f}")
         for name, value in sorted(spent.items(), key=lambda kv: -kv[1]):
             print(f"  {name:40s} {value:7.1f} s  {value / seconds:5.0%}")

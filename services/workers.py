@@ -83,14 +83,14 @@ def until_signalled(
 # default threshold (700 allocations) the cyclic collector runs every few events
 # and rescans them, which measured here doubled the cost of decoding an intake
 # message, and made a replay's decoding 40-110% slower (growing with the heap).
-RECORDER_GC_THRESHOLD = (50_000, 20, 100)
+BATCH_GC_THRESHOLD = (50_000, 20, 100)
 
 
 def tune_gc_for_batches() -> None:
     """Fewer cyclic collections, none rescanning what start-up left behind."""
     gc.collect()
     gc.freeze()  # start-up objects (modules, classes) move out of the collector's way
-    gc.set_threshold(*RECORDER_GC_THRESHOLD)
+    gc.set_threshold(*BATCH_GC_THRESHOLD)
 
 
 def run_recorder(settings: Settings, health_port: int | None = None) -> None:

@@ -30,9 +30,9 @@ import psutil
 import psycopg
 
 from bench.raw import batched_append
-from services.eventstore.keys import derive_key, master_key_from
-from services.kafka.topics import Topics, ensure_topics
-from services.settings import Settings
+from services.infra.eventstore.keys import derive_key, master_key_from
+from services.infra.kafka.topics import Topics, ensure_topics
+from services.infra.settings import Settings
 from tests.support.postgres import create_database, drop_database
 from tests.support.services import CLI, distributed_env
 from tests.support.tansu import free_port, start_tansu, stop_tansu

@@ -23,9 +23,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.load import LoadResult, run_wrk
 from bench.scenarios import signed_webhooks
-from services.eventstore.keys import derive_key
-from services.kafka.topics import ensure_topics
-from services.settings import Settings
+from services.infra.eventstore.keys import derive_key
+from services.infra.kafka.topics import ensure_topics
+from services.infra.settings import Settings
 from tests.support.postgres import create_database, drop_database
 from tests.support.services import Services, distributed_env
 from tests.support.tansu import free_port, start_tansu, stop_tansu

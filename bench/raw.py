@@ -13,7 +13,7 @@ from eventsourcing.utils import Environment
 
 from bench.load import LoadResult, request_line, run_wrk
 from bench.servers import VENV_BIN, free_port, hub_env, process
-from services.eventstore.store import store_location
+from services.infra.eventstore.store import store_location
 
 TRIVIAL_APP = Path(__file__).parent / "trivial_app.py"
 

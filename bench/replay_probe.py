@@ -25,10 +25,10 @@ from typing import Any
 import psutil
 
 from bench.raw import notification_read
-from services.bootstrap import build_hub
-from services.demo import load_demo
-from services.settings import Settings
-from services.workers import tune_gc_for_batches
+from services.app.demo import load_demo
+from services.entry.workers.processes import tune_gc_for_batches
+from services.infra.settings import Settings
+from services.wiring.hub import build_hub
 from tests.support.postgres import create_database, drop_database
 
 

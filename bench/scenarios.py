@@ -14,11 +14,11 @@ import psycopg
 from adapters.sms.verify import twilio_signature
 from bench.load import LoadResult, request_line, run_wrk
 from bench.servers import VENV_BIN, free_port, hub_env, process
-from services.auth import Role
-from services.bootstrap import build_hub
-from services.demo import load_demo
-from services.settings import Settings
-from services.workers import tune_gc_for_batches
+from services.app.demo import load_demo
+from services.entry.workers.processes import tune_gc_for_batches
+from services.infra.auth import Role
+from services.infra.settings import Settings
+from services.wiring.hub import build_hub
 
 AUTH_TOKEN = "bench-twilio-token"
 READERS = 4

@@ -1,28 +1,18 @@
-"""One SQL text for SQLite and PostgreSQL.
+"""The SQL port the read models write through.
 
-The read models and the key store write the same SQL for both stores; only the
-parameter style and a few column types differ. Statements are written with
-PostgreSQL's named `%(name)s` parameters and translated once for SQLite.
+Views write one SQL text for SQLite and PostgreSQL, with PostgreSQL's named
+`%(name)s` parameters; the runner that translates and executes it is
+infrastructure (services/infra/sql.py) and is handed to each view by the
+composition root.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
-
-_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-def translate(sql: str, dialect: Dialect) -> str:
-    """PostgreSQL-style SQL for the given dialect (`%(x)s` -> `:x`, types)."""
-    if dialect == "postgres":
-        return sql
-    sql = _NAMED_PARAM.sub(r":\1", sql)
-    return sql.replace("BIGINT", "INTEGER").replace("TIMESTAMPTZ", "TEXT")
 
 
 class Cursor(Protocol):
@@ -32,37 +22,22 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
 
-class Datastore(Protocol):
-    """The library's SQLiteDatastore and PostgresDatastore both fit this."""
+class Sql(Protocol):
+    """Runs dialect-neutral statements on one datastore."""
 
-    def transaction(self, *, commit: bool) -> AbstractContextManager[Any]: ...
+    dialect: Dialect
 
+    def sql(self, statement: str) -> str: ...
 
-class SqlRunner:
-    """Runs dialect-neutral statements on one of the library's datastores."""
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Cursor]: ...
 
-    def __init__(self, datastore: Datastore, dialect: Dialect) -> None:
-        self.datastore = datastore
-        self.dialect = dialect
-        self._cache: dict[str, str] = {}
+    def run(
+        self, cursor: Cursor, statement: str, params: Mapping[str, Any] | None = None
+    ) -> None: ...
 
-    def sql(self, statement: str) -> str:
-        translated = self._cache.get(statement)
-        if translated is None:
-            translated = self._cache[statement] = translate(statement, self.dialect)
-        return translated
-
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=commit) as cursor:
-            yield cursor
-
-    def run(self, cursor: Cursor, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        cursor.execute(self.sql(statement), dict(params or {}))
-
-    def run_many(self, cursor: Cursor, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            cursor.executemany(self.sql(statement), list(rows))
+    def run_many(
+        self, cursor: Cursor, statement: str, rows: Sequence[Mapping[str, Any]]
+    ) -> None: ...
 
     def insert_rows(
         self,
@@ -71,30 +46,8 @@ class SqlRunner:
         columns: Sequence[tuple[str, str]],
         rows: Sequence[Mapping[str, Any]],
         tail: str = "",
-    ) -> None:
-        """Inserts many rows: one statement over typed arrays (`unnest`) on
-        PostgreSQL, where a statement per row costs the server more than the
-        rows do; executemany on SQLite. `columns` are (name, PostgreSQL type);
-        the rows are keyed by column name; `tail` is e.g. an ON CONFLICT clause.
-        """
-        if not rows:
-            return
-        names = ", ".join(name for name, _ in columns)
-        if self.dialect == "sqlite":
-            values = ", ".join(f":{name}" for name, _ in columns)
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({values}) {tail}", list(rows)
-            )
-            return
-        arrays = ", ".join(f"%({name})b::{kind}[]" for name, kind in columns)  # binary
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-            {name: [row[name] for row in rows] for name, _ in columns},
-        )
+    ) -> None: ...
 
     def query(
         self, statement: str, params: Mapping[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        with self.transaction(commit=False) as cursor:
-            self.run(cursor, statement, params)
-            return [dict(row) for row in cursor.fetchall()]
+    ) -> list[dict[str, Any]]: ...

@@ -17,7 +17,7 @@ import orjson
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from events import Event
-from projections.sql import Cursor, SqlRunner
+from projections.sql import Cursor, Sql
 
 UPSTREAM = "contacthub"
 
@@ -34,7 +34,7 @@ class SqlView(TrackingRecorder):
     # table name -> its key columns, which order rows for the checksum
     tables: ClassVar[dict[str, str]]
     create_statements: ClassVar[tuple[str, ...]]
-    db: SqlRunner
+    db: Sql
 
     @property
     def tracking_name(self) -> str:

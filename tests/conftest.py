@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.auth import Role
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.auth import Role
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port, running_hub
 from tests.support.postgres import create_database, drop_database
 from tests.support.twilio_standin import TwilioStandIn

@@ -17,7 +17,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from events import ComplaintOpened, Event
-from projections.sql import Cursor, SqlRunner
+from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
 
@@ -52,13 +52,13 @@ class CustomerCaseIndex(SqlView):
 
 
 class CustomerCaseIndexSQLite(CustomerCaseIndex, SQLiteTrackingRecorder):
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: SQLiteDatastore, *, db: Sql, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "sqlite")
+        self.db = db
 
 
 class CustomerCaseIndexPostgres(CustomerCaseIndex, PostgresTrackingRecorder):
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: PostgresDatastore, *, db: Sql, **kwargs: Any) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "postgres")
+        self.db = db

@@ -27,7 +27,7 @@ from projections.complaints.rows import (
     new_row,
     with_sla,
 )
-from projections.sql import Cursor, SqlRunner
+from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
 _UPSERT = (
@@ -244,15 +244,19 @@ def _where(where: CaseFilter) -> tuple[str, dict[str, Any]]:
 
 
 class ComplaintQueuesSQLite(ComplaintQueues, SQLiteTrackingRecorder):
-    def __init__(self, datastore: SQLiteDatastore, policy: sla.SlaPolicy, **kwargs: Any) -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore, policy: sla.SlaPolicy, *, db: Sql, **kwargs: Any
+    ) -> None:
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "sqlite")
+        self.db = db
         self.policy = policy
 
 
 class ComplaintQueuesPostgres(ComplaintQueues, PostgresTrackingRecorder):
-    def __init__(self, datastore: PostgresDatastore, policy: sla.SlaPolicy, **kwargs: Any) -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, policy: sla.SlaPolicy, *, db: Sql, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "postgres")
+        self.db = db
         self.policy = policy

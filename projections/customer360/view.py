@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from events import CustomerRegistered, Event
 from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
-from projections.sql import Cursor, SqlRunner
+from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
 _TIMELINE_COLUMNS = (
@@ -332,13 +332,13 @@ class Customer360(SqlView):
 
 
 class Customer360SQLite(Customer360, SQLiteTrackingRecorder):
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: SQLiteDatastore, *, db: Sql, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "sqlite")
+        self.db = db
 
 
 class Customer360Postgres(Customer360, PostgresTrackingRecorder):
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: PostgresDatastore, *, db: Sql, **kwargs: Any) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "postgres")
+        self.db = db

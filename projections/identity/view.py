@@ -15,7 +15,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from events import ChannelAddressLinked, Event
-from projections.sql import Cursor, SqlRunner
+from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
 _COLUMNS = (
@@ -84,13 +84,13 @@ class IdentityIndex(SqlView):
 
 
 class IdentityIndexSQLite(IdentityIndex, SQLiteTrackingRecorder):
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: SQLiteDatastore, *, db: Sql, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "sqlite")
+        self.db = db
 
 
 class IdentityIndexPostgres(IdentityIndex, PostgresTrackingRecorder):
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: PostgresDatastore, *, db: Sql, **kwargs: Any) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
         super().__init__(datastore, **kwargs)
-        self.db = SqlRunner(datastore, "postgres")
+        self.db = db

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.auth import Role
-from services.bootstrap import Hub
+from services.infra.auth import Role
+from services.wiring.hub import Hub
 
 CUSTOMER = "00000000-0000-4000-8000-000000000000"
 

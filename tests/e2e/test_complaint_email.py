@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.bootstrap import Hub
+from services.wiring.hub import Hub
 from tests.support.complaints import cases_of, customer_id_of
 from tests.support.email_fixtures import mail, relay, settings, smtp_port, smtp_send
 from tests.support.hub import wait_until

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from events import Event
-from services.auth import Role
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.auth import Role
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.complaints import (
     SettableClock,
     agent_client,

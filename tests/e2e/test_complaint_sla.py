@@ -20,9 +20,9 @@ import pytest
 
 from domain import complaints
 from projections.complaints import CaseFilter
-from services.auth import Role
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.auth import Role
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.complaints import SettableClock, cases_of, customer_id_of, customer_writes
 from tests.support.hub import running_hub, wait_until
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from services.bootstrap import Hub
-from services.live import console_message
+from services.entry.api.live import console_message
+from services.wiring.hub import Hub
 from tests.support.complaints import customer_id_of, customer_writes
 from tests.support.hub import wait_until
 from tests.support.sse import SseListener

@@ -10,8 +10,8 @@ from uuid import UUID
 
 import httpx
 
-from services.bootstrap import Hub
-from services.complaints.intake import ComplaintIntake
+from services.app.complaints.intake import ComplaintIntake
+from services.wiring.hub import Hub
 from tests.support.complaints import agent_client, cases_of, customer_id_of, customer_writes
 from tests.support.hub import wait_until
 from tests.support.twilio_standin import TwilioStandIn

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 from tests.support.twilio_standin import TwilioStandIn
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import httpx
 
 from events import EmailReceived
-from services.bootstrap import Hub
+from services.wiring.hub import Hub
 from tests.support.email_fixtures import (
     mail,
     mailgun_fields,

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from events import EmailSent
-from services.bootstrap import Hub
+from services.wiring.hub import Hub
 from tests.support.email_fixtures import (
     OUR_ADDRESS,
     mail,

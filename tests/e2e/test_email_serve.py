@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from events import EmailReceived
-from services.bootstrap import build_hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import build_hub
 from tests.support.email_fixtures import mail
 from tests.support.hub import free_port, wait_until
 

@@ -14,8 +14,8 @@ import pytest
 from psycopg import connect
 
 from events import EmailReceived
-from services.blobs import FileBlobStore, SqlBlobStore
-from services.bootstrap import Hub
+from services.infra.blobs import FileBlobStore, SqlBlobStore
+from services.wiring.hub import Hub
 from tests.support.email_fixtures import (
     MAX_MESSAGE_BYTES,
     OUR_ADDRESS,

@@ -15,8 +15,8 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from adapters.post.verify import post_signature
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 
 SECRET = "post-webhook-secret-for-tests"

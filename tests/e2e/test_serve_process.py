@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.bootstrap import build_hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import build_hub
 from tests.support.hub import (
     ACCOUNT_SID,
     AUTH_TOKEN,

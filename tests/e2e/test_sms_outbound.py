@@ -8,7 +8,7 @@ from uuid import UUID
 
 import httpx
 
-from services.bootstrap import Hub
+from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 from tests.support.twilio_standin import TwilioStandIn, message_status_params
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from adapters.sms.verify import twilio_signature
-from services.bootstrap import Hub
+from services.wiring.hub import Hub
 from tests.support.hub import AUTH_TOKEN, inbound_sms_form, post_signed, wait_until
 
 PATH = "/webhooks/twilio/sms"

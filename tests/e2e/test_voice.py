@@ -12,8 +12,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.hub import (
     ACCOUNT_SID,
     OUR_NUMBER,

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.bootstrap import Hub
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.hub import ACCOUNT_SID, OUR_NUMBER, inbound_sms_form, post_signed, wait_until
 from tests.support.twilio_standin import TwilioStandIn, message_status_params
 

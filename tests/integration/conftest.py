@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import Settings
+from services.infra.settings import Settings
 from tests.support.hub import free_port
 from tests.support.services import Services, distributed_env
 from tests.support.tansu import start_tansu, stop_tansu

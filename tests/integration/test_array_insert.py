@@ -1,4 +1,4 @@
-"""The binary array insert (services/eventstore/array_insert.py) passes the
+"""The binary array insert (services/infra/eventstore/array_insert.py) passes the
 library's own recorder test cases on PostgreSQL, as application recorder, as
 process recorder and through the multi-position process recorder, and keeps
 concurrent batches' notification ids from interleaving."""
@@ -15,12 +15,12 @@ from eventsourcing.tests.persistence import (
     ProcessRecorderTestCase,
 )
 
-from services.eventstore.array_insert import (
+from services.infra.eventstore.array_insert import (
     ArrayInsertPostgresApplicationRecorder,
     ArrayInsertPostgresProcessRecorder,
 )
-from services.eventstore.store import store_location
-from services.eventstore.tracking import MultiTrackingPostgresProcessRecorder
+from services.infra.eventstore.store import store_location
+from services.infra.eventstore.tracking import MultiTrackingPostgresProcessRecorder
 from tests.support.postgres import create_database, drop_database
 
 

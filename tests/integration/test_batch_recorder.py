@@ -16,11 +16,11 @@ from eventsourcing.persistence import Tracking
 from adapters.email.translate import inbound_email_event
 from adapters.sms.translate import TwilioInboundMessage, inbound_message_event
 from events import EmailReceived, Event, SmsReceived, SmsStatus, SmsStatusChanged
-from services.batch_recorder import BatchRecorder, Positioned
-from services.eventstore import EventStore, open_event_store
-from services.eventstore.store import store_location
-from services.kafka.codec import PoisonMessage
-from services.recorder import Recorder
+from services.app.intake.batch_recorder import BatchRecorder, Positioned
+from services.app.intake.recorder import Recorder
+from services.infra.eventstore import EventStore, open_event_store
+from services.infra.eventstore.store import store_location
+from services.infra.kafka.codec import PoisonMessage
 from tests.support.traffic import intake_event
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from adapters.email.translate import inbound_email_event
 from events import EmailReceived
-from services.eventstore import open_event_store
-from services.eventstore.store import store_location
-from services.recorder import Recorder
+from services.app.intake.recorder import Recorder
+from services.infra.eventstore import open_event_store
+from services.infra.eventstore.store import store_location
 
 PREFIXES = ["Re: ", "AW: ", "RE: ", "Aw: ", "Re[2]: ", "WG: ", "Fwd: ", "SV: ", "Antw: "]
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

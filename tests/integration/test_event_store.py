@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, StoredEvent
 
 from events import ERASED, SmsReceived, provider_event_id
-from services.eventstore import EventStore, master_key_from, open_event_store
-from services.eventstore.store import store_location
+from services.infra.eventstore import EventStore, master_key_from, open_event_store
+from services.infra.eventstore.store import store_location
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -13,7 +13,8 @@ from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
 from projections.customer360 import Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndexPostgres, IdentityIndexSQLite
-from services.eventstore.store import store_location
+from services.infra.eventstore.store import store_location
+from services.infra.sql import SqlRunner
 from tests.support.postgres import create_database, drop_database
 
 
@@ -40,27 +41,31 @@ def postgres_datastore(case: TrackingRecorderTestCase) -> PostgresDatastore:
 
 class TestCustomer360SQLiteAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
-        view = Customer360SQLite(sqlite_datastore(self))
+        store = sqlite_datastore(self)
+        view = Customer360SQLite(store, db=SqlRunner(store, "sqlite"))
         view.setup()
         return view
 
 
 class TestIdentitySQLiteAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
-        view = IdentityIndexSQLite(sqlite_datastore(self))
+        store = sqlite_datastore(self)
+        view = IdentityIndexSQLite(store, db=SqlRunner(store, "sqlite"))
         view.setup()
         return view
 
 
 class TestCustomer360PostgresAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
-        view = Customer360Postgres(postgres_datastore(self))
+        store = postgres_datastore(self)
+        view = Customer360Postgres(store, db=SqlRunner(store, "postgres"))
         view.setup()
         return view
 
 
 class TestIdentityPostgresAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
-        view = IdentityIndexPostgres(postgres_datastore(self))
+        store = postgres_datastore(self)
+        view = IdentityIndexPostgres(store, db=SqlRunner(store, "postgres"))
         view.setup()
         return view

@@ -21,8 +21,8 @@ from aiokafka import AIOKafkaConsumer
 
 from adapters.sms.verify import twilio_signature
 from events import CustomerRegistered, SmsStatus, SmsStatusChanged
-from services.eventstore.keys import derive_key
-from services.kafka.codec import (
+from services.infra.eventstore.keys import derive_key
+from services.infra.kafka.codec import (
     ERROR_HEADER,
     ORIGIN_OFFSET_HEADER,
     ORIGIN_PARTITION_HEADER,

@@ -13,14 +13,14 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from events import event_class
-from services.eventstore.keys import derive_key
-from services.kafka.codec import EVENT_ID_HEADER, POSITION_HEADER, TYPE_HEADER, header_map
+from services.infra.eventstore.keys import derive_key
+from services.infra.kafka.codec import EVENT_ID_HEADER, POSITION_HEADER, TYPE_HEADER, header_map
 from tests.support.hub import wait_until
 from tests.support.services import Services
 from tests.support.traffic import SENDERS, as_message, intake_event, produce, query
 
 MESSAGES = 3_000
-BATCH = 1000  # services/kafka/publisher.py: the most a crash can repeat
+BATCH = 1000  # services/entry/workers/publisher.py: the most a crash can repeat
 
 
 async def consume_all(bootstrap: str, topic: str, distinct: int, timeout: float = 60) -> list:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ import json
 import random
 import time
 
-from services.eventstore.keys import derive_key
+from services.infra.eventstore.keys import derive_key
 from tests.support.hub import wait_until
 from tests.support.services import Service, Services
 from tests.support.traffic import (

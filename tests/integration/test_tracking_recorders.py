@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import ProcessRecorderTestCase
 
-from services.eventstore.tracking import (
+from services.infra.eventstore.tracking import (
     MultiTrackingPostgresProcessRecorder,
     MultiTrackingSQLiteProcessRecorder,
 )
@@ -69,7 +69,7 @@ class TestMultiTrackingPostgres(MultiTrackingCases):
 
     def setUp(self) -> None:
         self.url = create_database()
-        from services.eventstore.store import store_location
+        from services.infra.eventstore.store import store_location
 
         env = store_location(self.url, Path(".")).env
         self.datastore = PostgresDatastore(

@@ -19,8 +19,8 @@ from events import (
     SmsStatusChanged,
     provider_event_id,
 )
-from services.bootstrap import Views, open_views
-from services.settings import Settings
+from services.infra.settings import Settings
+from services.wiring.hub import Views, open_views
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

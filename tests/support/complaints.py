@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from services.auth import Role
-from services.bootstrap import Hub
+from services.infra.auth import Role
+from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 
 SMS = "/webhooks/twilio/sms"

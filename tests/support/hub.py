@@ -13,9 +13,9 @@ import httpx
 import uvicorn
 
 from adapters.sms.verify import twilio_signature
-from services.api.app import create_app
-from services.bootstrap import Hub, build_hub
-from services.settings import Settings
+from services.entry.api.app import create_app
+from services.infra.settings import Settings
+from services.wiring.hub import Hub, build_hub
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from adapters.sms.translate import TwilioInboundMessage, inbound_message_event
 from adapters.sms.verify import twilio_signature
 from events import Event
-from services.kafka.codec import TYPE_HEADER, intake_key
+from services.infra.kafka.codec import TYPE_HEADER, intake_key
 from tests.support.hub import AUTH_TOKEN, inbound_sms_form
 
 SENDERS = 1000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from services.settings import Settings
+from services.infra.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

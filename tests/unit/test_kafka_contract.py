@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 
 from events import EVENT_TYPES, CustomerRegistered
-from services.kafka.codec import PoisonMessage, decode_intake, intake_key
+from services.infra.kafka.codec import PoisonMessage, decode_intake, intake_key
 from tests.support.traffic import intake_event
 
 SECRET = b"k" * 32
@@ -74,7 +74,7 @@ def test_the_gateway_partitioner_is_kafkas_default_for_keys() -> None:
     """Same partition as aiokafka's (and Java's) default, so one address keeps one partition."""
     from aiokafka.partitioner import DefaultPartitioner
 
-    from services.kafka.broker import keyed_partitioner
+    from services.infra.kafka.broker import keyed_partitioner
 
     default = DefaultPartitioner()
     for n in range(2000):

@@ -1,0 +1,1 @@
+"""Outbound: every send over every channel, recorded before and after the provider call."""

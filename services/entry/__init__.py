@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP API and console, the CLI, the SMTP receiver, the worker processes."""

@@ -1,0 +1,57 @@
+"""Typed dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.infra.auth import Principal
+from services.wiring.hub import Hub
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `contacthub token create`.")
+
+
+async def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+async def get_principal(
+    hub: HubDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = credentials.credentials
+    principal = hub.tokens.cached(token) or await anyio.to_thread.run_sync(
+        hub.tokens.authenticate, token
+    )
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_actor(principal: PrincipalDep) -> Principal:
+    if not principal.can_act:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may only read")
+    return principal
+
+
+ActorDep = Annotated[Principal, Depends(get_actor)]

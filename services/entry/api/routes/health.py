@@ -1,0 +1,40 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.entry.api.deps import HubDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The event store and the bus are reachable")
+async def readyz(hub: HubDep) -> Response:
+    try:
+        await anyio.to_thread.run_sync(hub.store.ping)
+        store = "ok"
+    except Exception as exc:
+        store = f"unavailable: {exc}"
+    bus = await hub.bus.status()
+    ready = store == "ok" and bus in ("ok", "in-process")
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "store": store, "bus": bus},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request, hub: HubDep) -> Response:
+    m = request.app.state.metrics
+    m.projector_position.set(hub.projector.position)
+    m.store_position.set(await anyio.to_thread.run_sync(hub.store.max_notification_id))
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

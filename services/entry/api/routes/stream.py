@@ -1,0 +1,72 @@
+"""Server-sent events for agents' consoles: new interactions, queue changes, SLA alerts.
+
+Each message's SSE `id` is the event's notification id in the store, so a
+console that reconnects with `Last-Event-ID` resumes from the store itself and
+misses nothing, however long it was away. Without it the stream starts now
+(or after `?after=N`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Header, HTTPException, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from services.entry.api.deps import HubDep, PrincipalDep
+from services.entry.api.live import console_message
+from services.wiring.hub import Hub
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+
+BATCH = 200
+POLL_SECONDS = 0.2
+PING_SECONDS = 15
+
+
+async def messages(hub: Hub, after: int) -> AsyncIterator[ServerSentEvent]:
+    position = after
+    while True:
+        batch = await anyio.to_thread.run_sync(hub.store.notifications, position, BATCH)
+        for notification_id, event in batch:
+            position = notification_id
+            message = console_message(event)
+            if message is not None:
+                name, data = message
+                yield ServerSentEvent(
+                    id=str(notification_id), event=name, data=orjson.dumps(data).decode()
+                )
+        if len(batch) < BATCH:
+            await anyio.sleep(POLL_SECONDS)
+
+
+@router.get(
+    "/stream",
+    summary="Live updates (text/event-stream): `interaction`, `queue` and `sla` events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream(
+    hub: HubDep,
+    _: PrincipalDep,
+    last_event_id: Annotated[
+        str | None, Header(description="Resume after this notification id.")
+    ] = None,
+    after: Annotated[int | None, Query(ge=0, description="Start after this id.")] = None,
+) -> EventSourceResponse:
+    if last_event_id is not None:
+        try:
+            start = int(last_event_id)
+        except ValueError:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, "Last-Event-ID must be a notification id"
+            ) from None
+    elif after is not None:
+        start = after
+    else:
+        start = await anyio.to_thread.run_sync(hub.store.max_notification_id)
+    return EventSourceResponse(messages(hub, start), ping=PING_SECONDS)

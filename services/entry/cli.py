@@ -1,0 +1,332 @@
+"""The `contacthub` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from services.infra.auth import Role
+from services.infra.settings import Settings
+
+app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
+app.add_typer(token_app, name="token")
+dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
+app.add_typer(dev_app, name="dev")
+sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
+app.add_typer(sla_app, name="sla")
+run_app = typer.Typer(
+    help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
+    no_args_is_help=True,
+)
+app.add_typer(run_app, name="run")
+
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def _exclusive(settings: Settings, name: str) -> Iterator[None]:
+    from services.infra.locks import AlreadyRunning, exclusive
+
+    try:
+        with exclusive(settings, name):
+            yield
+    except AlreadyRunning as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = True,
+) -> None:
+    """Run gateway, recorder, projector and API in one process (the embedded default)."""
+    import uvicorn
+
+    from services.entry.api.app import create_app
+    from services.wiring.hub import build_hub
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    with _exclusive(settings, "projector"):
+        hub = build_hub(settings)
+        where = (
+            "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+        )
+        console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+        if settings.smtp_listen:
+            console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def _distributed(kafka: bool) -> Settings:
+    from services.entry.workers.processes import ConfigurationError, check_distributed
+
+    settings = _settings()
+    try:
+        check_distributed(settings, kafka=kafka)
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _serve_http(app: object, host: str, port: int, *, access_log: bool = True) -> None:
+    import uvicorn
+
+    # httptools and uvloop come with uvicorn[standard]; name them so that a
+    # missing one fails at start instead of silently halving the throughput.
+    uvicorn.run(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        http="httptools",
+        loop="uvloop",
+    )
+
+
+@run_app.command("gateway")
+def run_gateway(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every HTTP request (about 6% of the CPU per webhook).")
+    ] = True,
+) -> None:
+    """Provider webhooks -> Kafka (acks=all); 503 while the broker cannot take them."""
+    from services.entry.api.app import GATEWAY_ROUTERS, create_app
+    from services.infra.kafka.topics import ensure_topics
+    from services.wiring.hub import build_hub
+
+    _logging()
+    settings = _distributed(kafka=True)
+    try:
+        asyncio.run(ensure_topics(settings))
+    except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile
+        console.print(f"[yellow]cannot create the topics now: {exc!r}[/yellow]")
+    hub = build_hub(settings, kafka=True)
+    app = create_app(hub, routers=GATEWAY_ROUTERS, run_projector=False)
+    _serve_http(app, host, port, access_log=access_log)
+
+
+@run_app.command("api")
+def run_api(
+    host: Annotated[str, typer.Option(help="HTTP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = True,
+) -> None:
+    """The agent API (reads the read models; commands append to the event store)."""
+    from services.entry.api.app import API_ROUTERS, create_app
+    from services.wiring.hub import build_hub
+
+    _logging()
+    hub = build_hub(_distributed(kafka=False))
+    app = create_app(hub, routers=API_ROUTERS, run_projector=False)
+    _serve_http(app, host, port, access_log=access_log)
+
+
+HealthPort = Annotated[
+    int | None,
+    typer.Option(help="Serve /healthz and /readyz on this port (for Kubernetes probes)."),
+]
+
+
+@run_app.command("recorder")
+def run_recorder(health_port: HealthPort = None) -> None:
+    """Kafka intake topic -> event store, with the offsets in the same transaction."""
+    from services.entry.workers.processes import run_recorder as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
+
+
+class ViewName(StrEnum):
+    customer360 = "customer360"
+    identity = "identity"
+    complaints = "complaints"
+
+
+@run_app.command("projector")
+def run_projector(
+    view: Annotated[
+        list[ViewName] | None,
+        typer.Option(help="Project only this read model (repeatable); default: all."),
+    ] = None,
+    health_port: HealthPort = None,
+) -> None:
+    """Event store -> read models, each view with its position in one transaction.
+
+    The process that projects `complaints` also runs the complaint intake (rules
+    that open cases) and the SLA scheduler."""
+    from services.entry.workers.processes import run_projector as run
+
+    _logging()
+    run(_distributed(kafka=False), [v.value for v in view] if view else None, health_port)
+
+
+@run_app.command("publisher")
+def run_publisher(health_port: HealthPort = None) -> None:
+    """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""
+    from services.entry.workers.processes import run_publisher as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="What the token may do.")] = Role.AGENT,
+    name: Annotated[str, typer.Option(help="Who holds it (shown in the history).")] = "",
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from services.wiring.hub import build_hub
+
+    hub = build_hub(_settings())
+    token = hub.tokens.create(role, name or f"{role.value}-token")
+    console.print(f"created a token with role {role.value}; keep it secret, it is not shown again:")
+    print(token)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1)] = 1000,
+    interactions: Annotated[int, typer.Option(min=1)] = 20000,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+) -> None:
+    """Load realistic sample data (German and English SMS histories)."""
+    from eventsourcing.persistence import IntegrityError
+
+    from services.app.demo import load_demo
+    from services.wiring.hub import build_hub
+
+    hub = build_hub(_settings())
+    with _progress() as progress:
+        task = progress.add_task("recording interactions", total=interactions)
+        try:
+            written = load_demo(
+                hub.store,
+                secret=hub.address_secret,
+                customers=customers,
+                interactions=interactions,
+                seed=seed,
+                progress=lambda n: progress.advance(task, n),
+            )
+        except IntegrityError:
+            # Loading the same sample twice is a no-op, so `demo && serve` can be re-run.
+            console.print(f"demo data with seed {seed} is already loaded (another: --seed N)")
+            return
+        total = hub.store.max_notification_id() - hub.projector.position
+        task2 = progress.add_task("projecting read models", total=total * len(hub.views.all))
+        hub.projector.catch_up(progress=lambda n: progress.advance(task2, n))
+    console.print(f"loaded {customers} customers with {written} interactions")
+
+
+@app.command()
+def replay() -> None:
+    """Drop and rebuild every read model from the event store; prints their checksums."""
+    from services.entry.workers.processes import tune_gc_for_batches
+    from services.wiring.hub import build_hub
+
+    settings = _settings()
+    with _exclusive(settings, "projector"):
+        hub = build_hub(settings)
+        tune_gc_for_batches()
+        total = hub.store.max_notification_id()
+        with _progress() as progress:
+            task = progress.add_task("rebuilding read models", total=total * len(hub.views.all))
+            hub.projector.rebuild(progress=lambda n: progress.advance(task, n))
+        for view in hub.views.all:
+            print(f"{view.name} {view.checksum()}")
+
+
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option(help="Folder to write the JSON Schemas into.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write the JSON Schema of every event type and the AsyncAPI document of the
+    Kafka topics (asyncapi.json), for downstream teams."""
+    from events.schema import event_schemas
+    from services.infra.kafka.asyncapi import asyncapi_document
+
+    out.mkdir(parents=True, exist_ok=True)
+    documents = {**event_schemas(), "asyncapi": asyncapi_document()}
+    for name, document in documents.items():
+        (out / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+        console.print(f"wrote {out / (name + '.json')}")
+
+
+@sla_app.command("reapply")
+def sla_reapply() -> None:
+    """Re-evaluate every complaint, closed ones included, under the SLA policy now
+    configured (CONTACTHUB_SLA_*): rebuilds the queues and records the breaches the
+    policy implies. Safe to repeat: nothing is recorded twice under one policy."""
+    from services.wiring.hub import build_hub
+
+    hub = build_hub(_settings())
+    complaints = hub.complaints
+    hub.projector.catch_up()  # the queues rebuild themselves when the policy changed
+    complaints.intake.catch_up()
+    hub.projector.catch_up()
+    recorded = complaints.scheduler.reapply()
+    hub.projector.catch_up()
+    cases = len(hub.views.complaints.all_case_ids())
+    console.print(
+        f"SLA policy {complaints.config.policy.policy_id}: {cases} cases evaluated, "
+        f"{recorded} warning and breach events recorded"
+    )
+    print(f"{complaints.config.policy.policy_id} {cases} {recorded}")
+
+
+@dev_app.command("sign-twilio")
+def sign_twilio(
+    url: Annotated[str, typer.Argument(help="The full URL Twilio would call.")],
+    params: Annotated[list[str], typer.Argument(help="Form fields as NAME=VALUE.")],
+) -> None:
+    """Print the X-Twilio-Signature for a form post (uses CONTACTHUB_TWILIO_AUTH_TOKEN)."""
+    from adapters.sms.verify import twilio_signature
+
+    settings = _settings()
+    if not settings.twilio_auth_token:
+        console.print("[red]set CONTACTHUB_TWILIO_AUTH_TOKEN first[/red]")
+        raise typer.Exit(2)
+    form = dict(p.split("=", 1) for p in params)
+    print(twilio_signature(settings.twilio_auth_token, url, form))
+
+
+def main() -> None:
+    app()

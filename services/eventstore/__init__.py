@@ -1,8 +1,0 @@
-"""The event store: eventsourcing's recorders, with a mapper that encrypts
-personal data under a per-customer key."""
-
-from services.eventstore.keys import KeyStore, master_key_from
-from services.eventstore.mapper import PiiMapper
-from services.eventstore.store import EventStore, open_event_store
-
-__all__ = ["EventStore", "KeyStore", "PiiMapper", "master_key_from", "open_event_store"]

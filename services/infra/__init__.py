@@ -1,0 +1,1 @@
+"""Infrastructure: the event store, Kafka, the SQL runner, blobs, locks, tokens, settings."""

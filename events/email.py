@@ -102,6 +102,11 @@ class EmailSent(Event):
     conversation_id: UUID
     reply_to_interaction: UUID | None = None
     sent_by: str | None = Field(default=None, description="The agent who sent it.")
+    consent_id: UUID | None = Field(
+        default=None,
+        description="The ConsentChanged event in force when it was sent; null: the default "
+        "service consent (the customer made no decision on the channel).",
+    )
 
 
 class EmailDeliveryChanged(Event):

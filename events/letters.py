@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import ClassVar, Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -61,6 +62,11 @@ class LetterSent(Event):
     document_sha256: str = Field(description="SHA-256 of the PDF handed over.")
     pages: int = Field(ge=1)
     sent_by: str | None = None
+    consent_id: UUID | None = Field(
+        default=None,
+        description="The ConsentChanged event in force when it was sent; null: the default "
+        "service consent (the customer made no decision on the channel).",
+    )
 
 
 class LetterStatusChanged(Event):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import ClassVar, Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -60,6 +61,11 @@ class SmsSent(Event):
     from_address: str
     body: str
     sent_by: str | None = Field(default=None, description="The agent who sent it.")
+    consent_id: UUID | None = Field(
+        default=None,
+        description="The ConsentChanged event in force when it was sent; null: the default "
+        "service consent (the customer made no decision on the channel).",
+    )
 
 
 class SmsStatusChanged(Event):

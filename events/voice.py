@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import ClassVar, Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -59,6 +60,11 @@ class CallPlaced(Event):
     from_address: str = Field(description="Our caller id shown to the customer.")
     agent_address: str = Field(description="The agent's phone, rung first.")
     placed_by: str | None = Field(default=None, description="The agent who placed it.")
+    consent_id: UUID | None = Field(
+        default=None,
+        description="The ConsentChanged event in force when it was sent; null: the default "
+        "service consent (the customer made no decision on the channel).",
+    )
 
 
 class CallStatusChanged(Event):

@@ -9,6 +9,7 @@ interaction_id), so a page costs the same however long the history is.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -314,6 +315,17 @@ class Customer360(SqlView):
             _TIMELINE_SELECT + " WHERE t.interaction_id = %(id)s", {"id": str(interaction_id)}
         )
         return rows[0] if rows else None
+
+    def last_inbound_at(self, customer_id: UUID, channel: str) -> datetime | None:
+        """When the customer's own latest message on the channel arrived, if ever
+        (quiet hours spare an agent's reply to it)."""
+        rows = self.db.query(
+            "SELECT occurred_at FROM c360_timeline WHERE customer_id = %(id)s"
+            " AND channel = %(channel)s AND direction = 'inbound'"
+            " ORDER BY occurred_at DESC LIMIT 1",
+            {"id": str(customer_id), "channel": channel},
+        )
+        return datetime.fromisoformat(rows[0]["occurred_at"]) if rows else None
 
     def search(self, text: str, phone: str | None, limit: int) -> list[dict[str, Any]]:
         """Customers whose name or any address contains the text (case-insensitive),

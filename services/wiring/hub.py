@@ -40,6 +40,7 @@ from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
+from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
@@ -179,11 +180,19 @@ def _build_hub(
         if settings.twilio_account_sid and settings.twilio_auth_token
         else None
     )
-    messaging = Messaging(
+    # The one pipeline every outbound send goes through (consent, quiet hours, intent first).
+    outbound = Outbound(
         store,
         recorder,
+        quiet=QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone),
+        clock=now,
+        last_inbound=all_views.customer360.last_inbound_at,
+    )
+    messaging = Messaging(
+        outbound,
         sender,
         from_number=settings.twilio_from_number,
+        whatsapp_from=whatsapp_number(settings),
         public_url=settings.public_url,
         default_region=settings.default_region,
         clock=now,
@@ -203,8 +212,8 @@ def _build_hub(
         else None
     )
     email = EmailMessaging(
+        outbound,
         store,
-        recorder,
         relay,
         blobs,
         from_address=settings.email_from,
@@ -212,12 +221,10 @@ def _build_hub(
         secret=address_secret,
         clock=now,
     )
-    quiet = QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone)
-    messaging.quiet = quiet
-    messaging.whatsapp_from = whatsapp_number(settings)
     letters = Letters(
         store,
         recorder,
+        outbound,
         OutboxProvider(settings.data_dir / "outbox"),
         address_secret=address_secret,
         sender_line=settings.letter_sender,
@@ -234,12 +241,12 @@ def _build_hub(
     calls = Calls(
         store,
         recorder,
+        outbound,
         placer,
         from_number=settings.twilio_from_number,
         public_url=settings.public_url,
         default_region=settings.default_region,
         script=voice_script(settings),
-        quiet=quiet,
         clock=now,
     )
     return Hub(

@@ -1,4 +1,5 @@
-"""Calls as commands: click-to-call and agents' call notes.
+"""Calls as commands: click-to-call (a configuration of the outbound pipeline)
+and agents' call notes.
 
 Like outbound messages, the intent (`CallPlaced`) is recorded before Twilio is
 asked to ring, so Twilio's status callbacks always find their call.
@@ -12,16 +13,25 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID, uuid4
 
+import anyio.to_thread
+
 from adapters.twilio_rest import SendFailed
 from adapters.voice.sender import PlacedCall
 from adapters.voice.translate import place_failed, placed_status
 from adapters.voice.twiml import VoiceScript, connect_customer
 from domain import calls
 from domain.addresses import normalise_phone
-from domain.consent import ContactRefused, QuietHours, check_contact
 from events import CallNoteRecorded, CallPlaced, ChannelAddressLinked, Event, provider_event_id
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
+from services.app.outbound.pipeline import (
+    Delivery,
+    Intent,
+    InteractionState,
+    Outbound,
+    Planned,
+    SendOutcome,
+)
 from services.infra.eventstore import EventStore
 
 # The customer's number for a call: their voice number first, else their texting number.
@@ -33,12 +43,9 @@ class CallPlacer(Protocol):
 
 
 @dataclass(frozen=True)
-class CallOutcome:
-    interaction_id: UUID
-    status: str
-    provider_call_id: str | None
-    error: str | None
-    notification_id: int
+class CallRequest:
+    agent_phone: str | None = None
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,31 +59,113 @@ class NoteInput:
     occurred_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class VoiceChannel:
+    """Click-to-call as the pipeline places it: Twilio rings the agent, then the customer."""
+
+    placer: CallPlacer | None
+    from_number: str
+    public_url: str
+    default_region: str
+    script: VoiceScript
+    clock: Callable[[], datetime]
+    channel: str = "voice"
+    namespace: str = "call"
+
+    def unconfigured(self) -> str | None:
+        if self.placer is not None and self.from_number:
+            return None
+        return (
+            "calling is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
+            "CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_FROM_NUMBER"
+        )
+
+    def interaction_id(self, token: UUID) -> UUID:
+        return token
+
+    def fold(self, stream: list[Event]) -> InteractionState | None:
+        state = calls.fold(stream)
+        if state is None:
+            return None
+        return InteractionState(state.status.value, state.provider_call_id)
+
+    def plan(self, intent: Intent, request: CallRequest) -> Planned:
+        agent_raw = request.agent_phone or self.script.agent_number
+        if not agent_raw:
+            raise CommandRefused(
+                "no agent phone: give `agent_phone` or set CONTACTHUB_VOICE_AGENT_NUMBER"
+            )
+        number = (
+            normalise_phone(request.to, self.default_region)
+            if request.to
+            else phone_of(intent.history)
+        )
+        placed = CallPlaced(
+            event_id=intent.interaction_id,
+            originator_id=intent.interaction_id,
+            customer_id=intent.customer_id,
+            occurred_at=intent.now,
+            recorded_at=intent.now,
+            to_address=number,
+            from_address=self.from_number,
+            agent_address=normalise_phone(agent_raw, self.default_region),
+            placed_by=intent.agent,
+            consent_id=intent.consent_id,
+        )
+        return Planned([placed])
+
+    async def deliver(self, planned: Planned, request: CallRequest) -> Delivery:
+        placed = planned.events[0]
+        placer = self.placer
+        assert isinstance(placed, CallPlaced) and placer is not None
+        interaction_id = placed.originator_id
+        callback = f"{self.public_url}/webhooks/twilio/voice/status?interaction={interaction_id}"
+        twiml = connect_customer(
+            self.script, customer=placed.to_address, caller_id=self.from_number
+        )
+        try:
+            answer = await anyio.to_thread.run_sync(
+                lambda: placer.place(
+                    to=placed.agent_address,
+                    from_=self.from_number,
+                    twiml=twiml,
+                    status_callback=callback,
+                )
+            )
+        except SendFailed as exc:
+            event = place_failed(
+                interaction_id=interaction_id, code=exc.code, message=str(exc), at=self.clock()
+            )
+            return Delivery(event, None, str(exc))
+        event = placed_status(
+            interaction_id=interaction_id, sid=answer.sid, status=answer.status, at=self.clock()
+        )
+        return Delivery(event, answer.sid, None)
+
+
 class Calls:
     def __init__(
         self,
         store: EventStore,
         recorder: Recorder,
+        outbound: Outbound,
         placer: CallPlacer | None,
         *,
         from_number: str,
         public_url: str,
         default_region: str,
         script: VoiceScript,
-        quiet: QuietHours | None,
         clock: Callable[[], datetime],
     ) -> None:
         self.store = store
         self.recorder = recorder
-        self.placer = placer
-        self.from_number = from_number
-        self.public_url = public_url
+        self.outbound = outbound
+        self.voice = VoiceChannel(placer, from_number, public_url, default_region, script, clock)
         self.default_region = default_region
         self.script = script
-        self.quiet = quiet
         self.clock = clock
 
-    def place(
+    async def place(
         self,
         customer_id: UUID,
         *,
@@ -84,80 +173,13 @@ class Calls:
         agent_phone: str | None = None,
         to: str | None = None,
         idempotency_key: str | None = None,
-    ) -> CallOutcome:
-        if self.placer is None or not self.from_number:
-            raise CommandRefused(
-                "calling is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
-                "CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_FROM_NUMBER"
-            )
-        history = self.store.stream(customer_id)
-        if not history:
-            raise CustomerNotFound(str(customer_id))
-        agent_raw = agent_phone or self.script.agent_number
-        if not agent_raw:
-            raise CommandRefused(
-                "no agent phone: give `agent_phone` or set CONTACTHUB_VOICE_AGENT_NUMBER"
-            )
-        agent_number = normalise_phone(agent_raw, self.default_region)
-        number = normalise_phone(to, self.default_region) if to else phone_of(history)
-        interaction_id = (
-            provider_event_id("contacthub", "call", str(customer_id), idempotency_key)
-            if idempotency_key
-            else uuid4()
-        )
-        existing = calls.fold(self.store.stream(interaction_id))
-        if existing is not None:  # the same command again: report, do not ring twice
-            return CallOutcome(
-                interaction_id,
-                existing.status.value,
-                existing.provider_call_id,
-                None,
-                self.store.max_notification_id(),
-            )
-        now = self.clock()
-        try:
-            check_contact(history, "voice", now, self.quiet)
-        except ContactRefused as exc:
-            raise CommandRefused(str(exc)) from exc
-        intent = CallPlaced(
-            event_id=interaction_id,
-            originator_id=interaction_id,
-            customer_id=customer_id,
-            occurred_at=now,
-            recorded_at=now,
-            to_address=number,
-            from_address=self.from_number,
-            agent_address=agent_number,
-            placed_by=agent,
-        )
-        last = self.recorder.append([intent]).notification_ids[-1]
-        callback = f"{self.public_url}/webhooks/twilio/voice/status?interaction={interaction_id}"
-        twiml = connect_customer(self.script, customer=number, caller_id=self.from_number)
-        result: Event
-        error = sid = None
-        try:
-            placed = self.placer.place(
-                to=agent_number, from_=self.from_number, twiml=twiml, status_callback=callback
-            )
-        except SendFailed as exc:
-            error = str(exc)
-            result = place_failed(
-                interaction_id=interaction_id, code=exc.code, message=error, at=self.clock()
-            )
-        else:
-            sid = placed.sid
-            result = placed_status(
-                interaction_id=interaction_id, sid=sid, status=placed.status, at=self.clock()
-            )
-        recorded = self.recorder.record(result)
-        state = calls.fold(self.store.stream(interaction_id))
-        assert state is not None
-        return CallOutcome(
-            interaction_id,
-            state.status.value,
-            sid,
-            error,
-            max((last, *recorded.notification_ids)),
+    ) -> SendOutcome:
+        return await self.outbound.send(
+            self.voice,
+            customer_id,
+            CallRequest(agent_phone, to),
+            agent=agent,
+            idempotency_key=idempotency_key,
         )
 
     def note(

@@ -3,8 +3,9 @@
 Setting a postal address also links and claims it as the customer's `letter`
 address (name and address, normalised), so a scanned letter from that sender
 finds this customer. A letter out is rendered first, recorded as `LetterSent`,
-then handed to the print-and-mail provider; the hand-over and the provider's
-later reports are `LetterStatusChanged`.
+then handed to the print-and-mail provider (a configuration of the outbound
+pipeline); the hand-over and the provider's later reports are
+`LetterStatusChanged`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
+import anyio.to_thread
+
 from adapters.post.provider import PrintMailProvider
-from adapters.post.render import LetterContent, render_letter
+from adapters.post.render import LetterContent, RenderedLetter, render_letter
 from adapters.post.translate import letter_address_key, letter_status_event, one_line
 from domain import letters
-from domain.consent import ContactRefused, check_contact
 from events import (
     AddressClaimed,
     ChannelAddressLinked,
@@ -30,6 +32,14 @@ from events import (
 )
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
+from services.app.outbound.pipeline import (
+    Delivery,
+    Intent,
+    InteractionState,
+    Outbound,
+    Planned,
+    SendOutcome,
+)
 from services.infra.eventstore import EventStore
 
 
@@ -44,12 +54,100 @@ class PostalAddressInput:
 
 
 @dataclass(frozen=True)
-class LetterOutcome:
-    interaction_id: UUID
-    status: str
-    provider_reference: str | None
-    error: str | None
-    notification_id: int
+class LetterRequest:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class PlannedLetter(Planned):
+    rendered: RenderedLetter
+    recipient_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LetterChannel:
+    """Letters out as the pipeline sends them: rendered, recorded, then handed over."""
+
+    provider: PrintMailProvider
+    sender_line: str
+    signature: str
+    clock: Callable[[], datetime]
+    channel: str = "letter"
+    namespace: str = "letter"
+
+    def unconfigured(self) -> str | None:
+        return None  # the outbox provider needs no settings
+
+    def interaction_id(self, token: UUID) -> UUID:
+        return token
+
+    def fold(self, stream: list[Event]) -> InteractionState | None:
+        state = letters.fold(stream)
+        if state is None:
+            return None
+        return InteractionState(state.status.value, state.provider_reference)
+
+    def plan(self, intent: Intent, request: LetterRequest) -> PlannedLetter:
+        address = letters.current_postal_address(intent.history)
+        if address is None:
+            raise CommandRefused(
+                "the customer has no postal address: PUT /api/v1/customers/{id}/postal-address"
+            )
+        lines = letters.window_lines(
+            address.name,
+            address.street,
+            address.extra,
+            address.postal_code,
+            address.city,
+            address.country,
+        )
+        rendered = render_letter(
+            LetterContent(
+                sender_line=self.sender_line,
+                recipient_lines=lines,
+                recipient_name=address.name,
+                subject=request.subject,
+                body=request.body,
+                signature=self.signature,
+                dated=intent.now.date(),
+            )
+        )
+        sent = LetterSent(
+            event_id=intent.interaction_id,
+            originator_id=intent.interaction_id,
+            customer_id=intent.customer_id,
+            occurred_at=intent.now,
+            recorded_at=intent.now,
+            provider=self.provider.name,
+            recipient_lines=lines,
+            subject=request.subject,
+            body=request.body,
+            template="letter.txt.j2",
+            document_sha256=rendered.sha256,
+            pages=rendered.pages,
+            sent_by=intent.agent,
+            consent_id=intent.consent_id,
+        )
+        return PlannedLetter([sent], rendered, lines)
+
+    async def deliver(self, planned: PlannedLetter, request: LetterRequest) -> Delivery:
+        interaction_id = planned.events[0].originator_id
+        try:
+            submission = await anyio.to_thread.run_sync(
+                self.provider.submit, interaction_id, planned.rendered.pdf, planned.recipient_lines
+            )
+        except OSError as exc:
+            error = f"the print-and-mail provider did not take the letter: {exc}"
+            event = letter_status_event(
+                interaction_id, "failed", reference=None, reason=error, at=self.clock()
+            )
+            return Delivery(event, None, error)
+        reference = submission.reference
+        event = letter_status_event(
+            interaction_id, submission.status, reference=reference, reason=None, at=self.clock()
+        )
+        return Delivery(event, reference, None)
 
 
 class Letters:
@@ -57,6 +155,7 @@ class Letters:
         self,
         store: EventStore,
         recorder: Recorder,
+        outbound: Outbound,
         provider: PrintMailProvider,
         *,
         address_secret: bytes,
@@ -66,10 +165,9 @@ class Letters:
     ) -> None:
         self.store = store
         self.recorder = recorder
-        self.provider = provider
+        self.outbound = outbound
+        self.post = LetterChannel(provider, sender_line, signature, clock)
         self.address_secret = address_secret
-        self.sender_line = sender_line
-        self.signature = signature
         self.clock = clock
 
     def set_postal_address(
@@ -135,7 +233,7 @@ class Letters:
             ]
         return self.recorder.append(events).notification_ids[-1]
 
-    def send(
+    async def send(
         self,
         customer_id: UUID,
         *,
@@ -143,91 +241,13 @@ class Letters:
         body: str,
         agent: str,
         idempotency_key: str | None = None,
-    ) -> LetterOutcome:
-        history = self.store.stream(customer_id)
-        if not history:
-            raise CustomerNotFound(str(customer_id))
-        interaction_id = (
-            provider_event_id("contacthub", "letter", str(customer_id), idempotency_key)
-            if idempotency_key
-            else uuid4()
-        )
-        existing = letters.fold(self.store.stream(interaction_id))
-        if existing is not None:
-            return LetterOutcome(
-                interaction_id,
-                existing.status.value,
-                existing.provider_reference,
-                None,
-                self.store.max_notification_id(),
-            )
-        now = self.clock()
-        try:
-            check_contact(history, "letter", now, None)
-        except ContactRefused as exc:
-            raise CommandRefused(str(exc)) from exc
-        address = letters.current_postal_address(history)
-        if address is None:
-            raise CommandRefused(
-                "the customer has no postal address: PUT /api/v1/customers/{id}/postal-address"
-            )
-        lines = letters.window_lines(
-            address.name,
-            address.street,
-            address.extra,
-            address.postal_code,
-            address.city,
-            address.country,
-        )
-        rendered = render_letter(
-            LetterContent(
-                sender_line=self.sender_line,
-                recipient_lines=lines,
-                recipient_name=address.name,
-                subject=subject,
-                body=body,
-                signature=self.signature,
-                dated=now.date(),
-            )
-        )
-        intent = LetterSent(
-            event_id=interaction_id,
-            originator_id=interaction_id,
-            customer_id=customer_id,
-            occurred_at=now,
-            recorded_at=now,
-            provider=self.provider.name,
-            recipient_lines=lines,
-            subject=subject,
-            body=body,
-            template="letter.txt.j2",
-            document_sha256=rendered.sha256,
-            pages=rendered.pages,
-            sent_by=agent,
-        )
-        last = self.recorder.append([intent]).notification_ids[-1]
-        error = reference = None
-        try:
-            submission = self.provider.submit(interaction_id, rendered.pdf, lines)
-        except OSError as exc:
-            error = f"the print-and-mail provider did not take the letter: {exc}"
-            result = letter_status_event(
-                interaction_id, "failed", reference=None, reason=error, at=self.clock()
-            )
-        else:
-            reference = submission.reference
-            result = letter_status_event(
-                interaction_id, submission.status, reference=reference, reason=None, at=self.clock()
-            )
-        recorded = self.recorder.record(result)
-        state = letters.fold(self.store.stream(interaction_id))
-        assert state is not None
-        return LetterOutcome(
-            interaction_id,
-            state.status.value,
-            reference,
-            error,
-            max((last, *recorded.notification_ids)),
+    ) -> SendOutcome:
+        return await self.outbound.send(
+            self.post,
+            customer_id,
+            LetterRequest(subject, body),
+            agent=agent,
+            idempotency_key=idempotency_key,
         )
 
     def _owner_of(self, key: str) -> UUID | None:

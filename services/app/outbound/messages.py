@@ -1,8 +1,7 @@
-"""Outbound messages as commands: record the intent, send, record the answer.
+"""SMS and WhatsApp through Twilio: configurations of the outbound pipeline.
 
-The intent (`SmsSent`) is recorded before Twilio is called, so a status
-callback can never arrive for an interaction the store does not know, and a
-crash between the two leaves a visible `requested` message, not a silent send.
+Twilio tells WhatsApp from SMS by the address prefix alone, so one class
+serves both, each with its own sender number.
 """
 
 from __future__ import annotations
@@ -11,18 +10,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from uuid import UUID, uuid4
+from uuid import UUID
+
+import anyio.to_thread
 
 from adapters.sms.sender import SendFailed, SentMessage
 from adapters.sms.translate import WHATSAPP, send_failed, status_from_send
 from domain import messages
 from domain.addresses import normalise_phone
-from domain.consent import ContactRefused, QuietHours, check_contact
-from events import ChannelAddressLinked, Event, SmsSent, provider_event_id
+from domain.consent import Initiator
+from events import ChannelAddressLinked, Event, SmsSent
 from events.sms import MessagingChannel
-from services.app.errors import CommandRefused, CustomerNotFound
-from services.app.intake.recorder import Recorder
-from services.infra.eventstore import EventStore
+from services.app.errors import CommandRefused
+from services.app.outbound.pipeline import (
+    Delivery,
+    Intent,
+    InteractionState,
+    Outbound,
+    Planned,
+    SendOutcome,
+)
+
+__all__ = ["MessageSender", "Messaging", "SendOutcome", "TextChannel", "TextMessage"]
 
 
 class MessageSender(Protocol):
@@ -32,39 +41,120 @@ class MessageSender(Protocol):
 
 
 @dataclass(frozen=True)
-class SendOutcome:
-    interaction_id: UUID
-    status: str
-    provider_message_id: str | None
-    error: str | None
-    notification_id: int
+class TextMessage:
+    body: str
+    to: str | None = None
+
+
+@dataclass
+class TextChannel:
+    """One texting channel (sms or whatsapp) as the pipeline sends over it."""
+
+    channel: MessagingChannel
+    sender: MessageSender | None
+    from_number: str
+    public_url: str
+    default_region: str
+    clock: Callable[[], datetime]
+    # SMS and WhatsApp have always shared one id namespace; kept so old keys still match.
+    namespace: str = "outbound"
+
+    def unconfigured(self) -> str | None:
+        if self.sender is not None and self.from_number:
+            return None
+        variable = "WHATSAPP_FROM" if self.channel == "whatsapp" else "FROM_NUMBER"
+        return (
+            f"{self.channel} sending is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
+            f"CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_{variable}"
+        )
+
+    def interaction_id(self, token: UUID) -> UUID:
+        return token
+
+    def fold(self, stream: list[Event]) -> InteractionState | None:
+        state = messages.fold(stream)
+        if state is None:
+            return None
+        return InteractionState(state.status.value, state.provider_message_id)
+
+    def plan(self, intent: Intent, request: TextMessage) -> Planned:
+        number = (
+            normalise_phone(request.to, self.default_region)
+            if request.to
+            else phone_of(intent.history, self.channel)
+        )
+        sent = SmsSent(
+            event_id=intent.interaction_id,
+            originator_id=intent.interaction_id,
+            customer_id=intent.customer_id,
+            occurred_at=intent.now,
+            recorded_at=intent.now,
+            channel=self.channel,
+            to_address=number,
+            from_address=self.from_number,
+            body=request.body,
+            sent_by=intent.agent,
+            consent_id=intent.consent_id,
+        )
+        return Planned([sent])
+
+    async def deliver(self, planned: Planned, request: TextMessage) -> Delivery:
+        sent = planned.events[0]
+        sender = self.sender
+        assert isinstance(sent, SmsSent) and sender is not None
+        interaction_id = sent.originator_id
+        callback = f"{self.public_url}/webhooks/twilio/sms/status?interaction={interaction_id}"
+        prefix = WHATSAPP if self.channel == "whatsapp" else ""
+        try:
+            answer = await anyio.to_thread.run_sync(
+                lambda: sender.send(
+                    to=prefix + sent.to_address,
+                    from_=prefix + sent.from_address,
+                    body=sent.body,
+                    status_callback=callback,
+                )
+            )
+        except SendFailed as exc:
+            event = send_failed(
+                interaction_id=interaction_id, code=exc.code, message=str(exc), at=self.clock()
+            )
+            return Delivery(event, None, str(exc))
+        event = status_from_send(
+            interaction_id=interaction_id, sid=answer.sid, status=answer.status, at=self.clock()
+        )
+        return Delivery(event, answer.sid, None)
 
 
 class Messaging:
+    """Sends SMS and WhatsApp messages through the outbound pipeline."""
+
     def __init__(
         self,
-        store: EventStore,
-        recorder: Recorder,
+        outbound: Outbound,
         sender: MessageSender | None,
         *,
         from_number: str,
+        whatsapp_from: str,
         public_url: str,
         default_region: str,
         clock: Callable[[], datetime],
     ) -> None:
-        self.store = store
-        self.recorder = recorder
-        self.sender = sender
-        self.from_number = from_number
-        self.public_url = public_url
-        self.default_region = default_region
-        self.clock = clock
-        # Quiet hours for SMS and WhatsApp; set by the composition root.
-        self.quiet: QuietHours | None = None
-        # Our WhatsApp sender (E.164); set by the composition root.
-        self.whatsapp_from = ""
+        self.outbound = outbound
+        self.sms = TextChannel("sms", sender, from_number, public_url, default_region, clock)
+        self.whatsapp = TextChannel(
+            "whatsapp", sender, whatsapp_from, public_url, default_region, clock
+        )
 
-    def send_sms(
+    @property
+    def whatsapp_from(self) -> str:
+        """Our WhatsApp sender (E.164); empty: WhatsApp is not configured."""
+        return self.whatsapp.from_number
+
+    @whatsapp_from.setter
+    def whatsapp_from(self, number: str) -> None:
+        self.whatsapp.from_number = number
+
+    async def send_sms(
         self,
         customer_id: UUID,
         body: str,
@@ -73,96 +163,27 @@ class Messaging:
         to: str | None = None,
         idempotency_key: str | None = None,
         channel: MessagingChannel = "sms",
+        initiated_by: Initiator = "agent",
     ) -> SendOutcome:
-        sender_number = self.whatsapp_from if channel == "whatsapp" else self.from_number
-        if self.sender is None or not sender_number:
-            variable = "WHATSAPP_FROM" if channel == "whatsapp" else "FROM_NUMBER"
-            raise CommandRefused(
-                f"{channel} sending is not configured: set CONTACTHUB_TWILIO_ACCOUNT_SID, "
-                f"CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_{variable}"
-            )
-        history = self.store.stream(customer_id)
-        if not history:
-            raise CustomerNotFound(str(customer_id))
-        number = (
-            normalise_phone(to, self.default_region) if to else self._phone_of(history, channel)
-        )
-        interaction_id = (
-            provider_event_id("contacthub", "outbound", str(customer_id), idempotency_key)
-            if idempotency_key
-            else uuid4()
-        )
-        existing = messages.fold(self.store.stream(interaction_id))
-        if existing is not None:  # the same command again: report, do not resend
-            return SendOutcome(
-                interaction_id,
-                existing.status.value,
-                existing.provider_message_id,
-                None,
-                self.store.max_notification_id(),
-            )
-        now = self.clock()
-        try:
-            check_contact(history, channel, now, self.quiet)
-        except ContactRefused as exc:
-            raise CommandRefused(str(exc)) from exc
-        intent = SmsSent(
-            event_id=interaction_id,
-            originator_id=interaction_id,
-            customer_id=customer_id,
-            occurred_at=now,
-            recorded_at=now,
-            channel=channel,
-            to_address=number,
-            from_address=sender_number,
-            body=body,
-            sent_by=agent,
-        )
-        last = self.recorder.append([intent]).notification_ids[-1]
-        callback = f"{self.public_url}/webhooks/twilio/sms/status?interaction={interaction_id}"
-        result: Event
-        error = None
-        try:
-            # Twilio tells WhatsApp from SMS by the address prefix alone.
-            prefix = WHATSAPP if channel == "whatsapp" else ""
-            sent = self.sender.send(
-                to=prefix + number,
-                from_=prefix + sender_number,
-                body=body,
-                status_callback=callback,
-            )
-        except SendFailed as exc:
-            error = str(exc)
-            result = send_failed(
-                interaction_id=interaction_id, code=exc.code, message=error, at=self.clock()
-            )
-            sid = None
-        else:
-            sid = sent.sid
-            result = status_from_send(
-                interaction_id=interaction_id, sid=sent.sid, status=sent.status, at=self.clock()
-            )
-        recorded = self.recorder.record(result)
-        state = messages.fold(self.store.stream(interaction_id))
-        assert state is not None
-        return SendOutcome(
-            interaction_id,
-            state.status.value,
-            sid,
-            error,
-            max((last, *recorded.notification_ids)),
+        return await self.outbound.send(
+            self.whatsapp if channel == "whatsapp" else self.sms,
+            customer_id,
+            TextMessage(body, to),
+            agent=agent,
+            idempotency_key=idempotency_key,
+            initiated_by=initiated_by,
         )
 
-    @staticmethod
-    def _phone_of(history: list[Event], channel: MessagingChannel = "sms") -> str:
-        """The channel's own number, else the customer's other texting number (one
-        phone number serves SMS and WhatsApp)."""
-        linked: dict[str, str] = {
-            e.channel: e.address
-            for e in history
-            if isinstance(e, ChannelAddressLinked) and e.channel in ("sms", "whatsapp")
-        }
-        number = linked.get(channel) or linked.get("whatsapp" if channel == "sms" else "sms")
-        if not number:
-            raise CommandRefused(f"the customer has no {channel} number; give `to` explicitly")
-        return number
+
+def phone_of(history: list[Event], channel: MessagingChannel = "sms") -> str:
+    """The channel's own number, else the customer's other texting number (one
+    phone number serves SMS and WhatsApp)."""
+    linked: dict[str, str] = {
+        e.channel: e.address
+        for e in history
+        if isinstance(e, ChannelAddressLinked) and e.channel in ("sms", "whatsapp")
+    }
+    number = linked.get(channel) or linked.get("whatsapp" if channel == "sms" else "sms")
+    if not number:
+        raise CommandRefused(f"the customer has no {channel} number; give `to` explicitly")
+    return number

@@ -35,25 +35,25 @@ async def place_call(
     command: schemas.PlaceCall,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.CallAccepted:
-    def run() -> schemas.CallAccepted:
-        outcome = hub.calls.place(
+    def settle(last: int) -> None:
+        hub.projector.wake()
+        hub.projector.wait_for(last, timeout=2.0)
+
+    try:
+        outcome = await hub.calls.place(
             customer_id,
             agent=actor.name,
             agent_phone=command.agent_phone,
             to=command.to,
             idempotency_key=idempotency_key,
         )
-        hub.projector.wake()
-        hub.projector.wait_for(outcome.notification_id, timeout=2.0)
+        await anyio.to_thread.run_sync(settle, outcome.notification_id)
         return schemas.CallAccepted(
             interaction_id=outcome.interaction_id,
             status=outcome.status,
-            provider_call_id=outcome.provider_call_id,
+            provider_call_id=outcome.provider_id,
             error=outcome.error,
         )
-
-    try:
-        return await anyio.to_thread.run_sync(run)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
     except (CommandRefused, InvalidAddress) as exc:

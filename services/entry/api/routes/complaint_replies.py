@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
@@ -164,13 +166,17 @@ async def reply(
         if text is None:
             assert body.template is not None
             text = render(hub, body.template, actor.name, body.language, complaint_id, None).text
-        sent = hub.messaging.send_sms(
-            case.customer_id,
-            text,
-            agent=actor.name,
-            idempotency_key=f"complaint-reply/{complaint_id}/{idempotency_key}"
-            if idempotency_key
-            else None,
+        # run() is in a worker thread; the send is async: hop back to the event loop.
+        sent = anyio.from_thread.run(
+            partial(
+                hub.messaging.send_sms,
+                case.customer_id,
+                text,
+                agent=actor.name,
+                idempotency_key=f"complaint-reply/{complaint_id}/{idempotency_key}"
+                if idempotency_key
+                else None,
+            )
         )
         if sent.error:
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"not sent: {sent.error}")

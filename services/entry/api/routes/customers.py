@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from domain.addresses import InvalidAddress, normalise_phone
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.outbound.email import EmailDraft
-from services.app.outbound.messages import SendOutcome
+from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.wiring.hub import Hub
@@ -149,40 +149,29 @@ async def send_message(
     command: schemas.SendMessage,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.MessageAccepted:
-    def send_by_provider() -> tuple[schemas.MessageAccepted, int]:
-        if command.channel == "letter":
-            letter = hub.letters.send(
+    try:
+        if command.channel == "email":
+            outcome = await hub.email.send_email(
+                customer_id, email_draft(command), agent=actor.name, idempotency_key=idempotency_key
+            )
+        elif command.channel == "letter":
+            outcome = await hub.letters.send(
                 customer_id,
                 subject=command.subject or "",
                 body=command.body,
                 agent=actor.name,
                 idempotency_key=idempotency_key,
             )
-            return schemas.MessageAccepted(
-                interaction_id=letter.interaction_id,
-                status=letter.status,
-                provider_message_id=letter.provider_reference,
-                error=letter.error,
-            ), letter.notification_id
-        assert command.channel in ("sms", "whatsapp")  # email is sent on the event loop
-        outcome = hub.messaging.send_sms(
-            customer_id,
-            command.body,
-            agent=actor.name,
-            to=command.to,
-            idempotency_key=idempotency_key,
-            channel=command.channel,
-        )
-        return accepted(outcome)
-
-    try:
-        if command.channel == "email":
-            email = await hub.email.send_email(
-                customer_id, email_draft(command), agent=actor.name, idempotency_key=idempotency_key
-            )
-            answer, last = accepted(email)
         else:
-            answer, last = await anyio.to_thread.run_sync(send_by_provider)
+            outcome = await hub.messaging.send_sms(
+                customer_id,
+                command.body,
+                agent=actor.name,
+                to=command.to,
+                idempotency_key=idempotency_key,
+                channel=command.channel,
+            )
+        answer, last = accepted(outcome)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
     except (CommandRefused, InvalidAddress) as exc:
@@ -202,7 +191,7 @@ def accepted(outcome: SendOutcome) -> tuple[schemas.MessageAccepted, int]:
         schemas.MessageAccepted(
             interaction_id=outcome.interaction_id,
             status=outcome.status,
-            provider_message_id=outcome.provider_message_id,
+            provider_message_id=outcome.provider_id,
             error=outcome.error,
         ),
         outcome.notification_id,

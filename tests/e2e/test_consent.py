@@ -1,9 +1,11 @@
 """Consent per channel and quiet hours, over HTTP: nothing reaches Twilio or the
-outbox for a channel the customer opted out of, nor a call or text in quiet hours."""
+outbox for a channel the customer opted out of, nor a call or text in quiet hours
+(except an agent's reply within 24 hours of the customer's own message)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +15,7 @@ import pytest
 
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.hub import inbound_sms_form, post_signed, wait_until
+from tests.support.hub import inbound_sms_form, post_signed, running_hub, wait_until
 from tests.support.twilio_standin import TwilioStandIn
 
 PHONE = "+4917690001111"
@@ -110,15 +112,43 @@ def quiet_now() -> str:
     return f"{start:%H:%M}-{end:%H:%M}"
 
 
+class ShiftedClock:
+    """The hub's clock, shifted while a test sets the scene (a message of yesterday)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class TestQuietHours:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
         return settings.model_copy(update={"quiet_hours": quiet_now()})
 
+    @pytest.fixture
+    def clock(self) -> ShiftedClock:
+        return ShiftedClock()
+
+    @pytest.fixture
+    def hub(self, settings: Settings, port: int, clock: ShiftedClock) -> Iterator[Hub]:
+        with running_hub(settings, port, clock=clock) as running:
+            yield running
+
     def test_calls_and_texts_wait_for_morning_but_letters_go(
-        self, hub: Hub, client: httpx.Client, base_url: str, api: Any, twilio: TwilioStandIn
+        self,
+        hub: Hub,
+        client: httpx.Client,
+        base_url: str,
+        api: Any,
+        twilio: TwilioStandIn,
+        clock: ShiftedClock,
     ) -> None:
+        # The customer last wrote 25 hours ago: an agent's text now is no reply to it.
+        clock.offset = -timedelta(hours=25)
         customer_id = a_customer(client, base_url, api)
+        clock.offset = timedelta(0)
         answers = attempts(api, customer_id)
         for channel in ("sms", "whatsapp", "voice"):
             assert answers[channel].status_code == 409, (channel, answers[channel].text)
@@ -127,3 +157,16 @@ class TestQuietHours:
         assert answers["letter"].status_code == 202
         assert twilio.requests == []
         assert len(outbox(hub)) == 1
+
+    def test_a_reply_within_a_day_of_the_customers_own_message_is_not_held_back(
+        self, hub: Hub, client: httpx.Client, base_url: str, api: Any, twilio: TwilioStandIn
+    ) -> None:
+        customer_id = a_customer(client, base_url, api)  # the customer texted just now
+        answers = attempts(api, customer_id)
+        assert answers["sms"].status_code == 202, answers["sms"].text
+        assert [m.params["To"] for m in twilio.messages] == [PHONE]
+        # They did not write on WhatsApp, and a call always interrupts: both wait.
+        for channel in ("whatsapp", "voice"):
+            assert answers[channel].status_code == 409, (channel, answers[channel].text)
+            assert "quiet hours" in answers[channel].json()["detail"]
+        assert twilio.calls == []

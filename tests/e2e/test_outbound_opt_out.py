@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
+from events import CallPlaced, ConsentChanged, EmailSent, LetterSent, SmsSent
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.email_fixtures import relay
@@ -116,3 +118,13 @@ def test_a_send_over_an_opted_out_channel_is_refused_and_reaches_no_provider(
     sent = api.post(f"/customers/{customer_id}/{path}", json=command)
     assert sent.status_code == 202, sent.text
     assert len(received()) == 1
+    # The send names the consent it relied on: the opt-in just recorded.
+    [*_, opted_in] = [
+        e
+        for e in hub.store.stream(UUID(customer_id))
+        if isinstance(e, ConsentChanged) and e.channel == consent_channel
+    ]
+    assert opted_in.granted
+    intent = hub.store.stream(UUID(sent.json()["interaction_id"]))[0]
+    assert isinstance(intent, SmsSent | EmailSent | CallPlaced | LetterSent)
+    assert intent.consent_id == opted_in.event_id

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID, uuid4
 
+import anyio
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
@@ -174,11 +175,19 @@ class Outbound:
         )
         if isinstance(begun, SendOutcome):  # the same command again: report, do not resend
             return begun
-        delivery = await channel.deliver(begun.planned, request)
-        interaction_id = channel.interaction_id(token)
-        return await anyio.to_thread.run_sync(
-            self._record_outcome, channel, interaction_id, delivery, begun.notification_id
-        )
+        # Once the intent is recorded, see the send through and record its outcome even
+        # if the caller goes away (a client that hangs up must not leave it `requested`);
+        # every provider client has its own timeout.
+        with anyio.CancelScope(shield=True):
+            delivery = await channel.deliver(begun.planned, request)
+            outcome = await anyio.to_thread.run_sync(
+                self._record_outcome,
+                channel,
+                channel.interaction_id(token),
+                delivery,
+                begun.notification_id,
+            )
+        return outcome
 
     def _record_intent(
         self,

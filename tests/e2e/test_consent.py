@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import anyio
 import httpx
 import pytest
 
+from services.app.errors import CommandRefused
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, running_hub, wait_until
@@ -170,3 +174,14 @@ class TestQuietHours:
             assert answers[channel].status_code == 409, (channel, answers[channel].text)
             assert "quiet hours" in answers[channel].json()["detail"]
         assert twilio.calls == []
+        # A reminder the hub itself initiates is no reply: it waits for morning too.
+        reminder = partial(
+            hub.messaging.send_sms,
+            UUID(customer_id),
+            "Erinnerung: Ihr Termin morgen",
+            agent="reminders",
+            initiated_by="hub",
+        )
+        with pytest.raises(CommandRefused, match="quiet hours"):
+            anyio.run(reminder)
+        assert len(twilio.messages) == 1

@@ -1,1 +1,2 @@
-"""Outbound: every send over every channel, recorded before and after the provider call."""
+"""Outbound: every send over every channel goes through one pipeline (`pipeline.py`);
+each channel's module configures it (messages, email, calls, letters)."""

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI
 
+from services.entry.api.errors import add_error_handlers
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.routes import (
@@ -101,6 +102,7 @@ def create_app(
     )
     app.state.hub = hub
     app.state.metrics = new_metrics()
+    add_error_handlers(app)
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)

@@ -6,13 +6,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Header, status
 
-from domain.addresses import InvalidAddress
-from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.outbound.calls import NoteInput
 from services.entry.api import channel_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep
+from services.entry.api.read_your_writes import settled
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
 
@@ -43,8 +42,7 @@ async def place_call(
             to=command.to,
             idempotency_key=idempotency_key,
         )
-        hub.projector.wake()
-        hub.projector.wait_for(outcome.notification_id, timeout=2.0)
+        settled(hub, outcome.notification_id)
         return schemas.CallAccepted(
             interaction_id=outcome.interaction_id,
             status=outcome.status,
@@ -52,12 +50,7 @@ async def place_call(
             error=outcome.error,
         )
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)
 
 
 @router.post(
@@ -80,13 +73,7 @@ async def record_call_note(
             agent=actor.name,
             idempotency_key=idempotency_key,
         )
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
+        settled(hub, last)
         return schemas.NoteRecorded(interaction_id=interaction_id)
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)

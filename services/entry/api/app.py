@@ -86,12 +86,14 @@ def create_app(
         try:
             yield
         finally:
-            hub.complaints.stop()
+            if run_projector:
+                hub.complaints.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):
                     await asyncio.wait_for(smtp.wait_closed(), timeout=5)
-            hub.projector.stop()
+            if run_projector:
+                hub.projector.stop()
             await hub.bus.close()
 
     app = FastAPI(

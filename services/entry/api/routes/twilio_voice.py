@@ -84,7 +84,7 @@ async def inbound_call(
     ] = None,
 ) -> Response:
     form = await verified_form(request, hub)
-    script = hub.calls.script
+    script = hub.voice_script
     if step == "dialed":
         answer = twiml.after_dial(script, callback_urls(hub), form.get("DialCallStatus", ""))
         return Response(answer, media_type="text/xml")

@@ -25,7 +25,7 @@ CUSTOMER_ROUTES = [
     ("GET", f"/customers/{NOBODY}/consent", None),
     ("PUT", f"/customers/{NOBODY}/consent", {"channels": {"sms": False}}),
     ("POST", f"/customers/{NOBODY}/messages", {"channel": "sms", "body": "Hallo"}),
-    ("POST", f"/customers/{NOBODY}/messages", {"channel": "letter", "subject": "Ihr Vertrag", "body": "Hallo"}),
+    ("POST", f"/customers/{NOBODY}/messages", {"channel": "letter", "subject": "Ihr Vertrag"}),
     ("POST", f"/customers/{NOBODY}/calls", {"agent_phone": "+4930901820"}),
     ("POST", f"/customers/{NOBODY}/call-notes", {"outcome": "reached", "notes": "x"}),
     ("PUT", f"/customers/{NOBODY}/postal-address", ADDRESS),

@@ -17,6 +17,7 @@ NOBODY = "00000000-0000-4000-8000-00000000dead"
 NO_CASE = "00000000-0000-4000-8000-00000000beef"
 PHONE = "+4915112340404"
 
+LETTER = {"channel": "letter", "subject": "Ihr Vertrag", "body": "Hallo"}
 ADDRESS = {"name": "Anna Weber", "street": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin"}
 
 CUSTOMER_ROUTES = [
@@ -25,7 +26,7 @@ CUSTOMER_ROUTES = [
     ("GET", f"/customers/{NOBODY}/consent", None),
     ("PUT", f"/customers/{NOBODY}/consent", {"channels": {"sms": False}}),
     ("POST", f"/customers/{NOBODY}/messages", {"channel": "sms", "body": "Hallo"}),
-    ("POST", f"/customers/{NOBODY}/messages", {"channel": "letter", "subject": "Ihr Vertrag"}),
+    ("POST", f"/customers/{NOBODY}/messages", LETTER),
     ("POST", f"/customers/{NOBODY}/calls", {"agent_phone": "+4930901820"}),
     ("POST", f"/customers/{NOBODY}/call-notes", {"outcome": "reached", "notes": "x"}),
     ("PUT", f"/customers/{NOBODY}/postal-address", ADDRESS),

@@ -66,16 +66,19 @@ def inbound_email_event(
     address_secret: bytes,
     envelope_from: str | None = None,
     envelope_to: Sequence[str] = (),
+    message: EmailMessage | None = None,
 ) -> EmailReceived:
     """The intake event for a raw MIME message (SMTP DATA or Mailgun's body-mime).
 
     The From header names the customer; the envelope sender stands in when the
     header is missing or unusable (but not for bounces, whose envelope sender
-    is empty).
+    is empty). `message` is `raw` already parsed (mime.parse), when the caller
+    has it: a large message is parsed once on its way in, not once per reader.
     """
     if not raw.strip():
         raise MalformedEmail("the message is empty")
-    message = mime.parse(raw)
+    if message is None:
+        message = mime.parse(raw)
     named = mime.addresses(message, "From")
     from_name = named[0][0] if named else ""
     sender = sender_address([a for _, a in named] + [envelope_from or ""])

@@ -10,7 +10,6 @@ transaction by the view itself.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from projections.view import SqlView
 from services.infra.eventstore import EventStore
 from services.infra.eventstore.notify import can_listen, listen_for_appends
-
-log = logging.getLogger(__name__)
+from services.infra.follower import Follower
 
 BATCH = 2000
 
@@ -30,9 +28,8 @@ class Projector:
         self.store = store
         self.views = list(views)
         self.batch = batch
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Woken by in-process writes and NOTIFY; wakes before start() are kept.
+        self._follower = Follower("projector", lambda _stop: self.catch_up(), poll_interval=0.5)
         self._progress = threading.Condition()
         self.position = min((v.position() for v in self.views), default=0)
 
@@ -88,13 +85,9 @@ class Projector:
             view.create_indexes()
         return applied
 
-    def wake(self) -> None:
-        """Called after a write in this process: project it now, not at the next poll."""
-        self._wake.set()
-
     def wait_for(self, notification_id: int, timeout: float = 5.0) -> bool:
         """Blocks until every view has projected the notification (or the timeout)."""
-        if self._thread is None:
+        if not self._follower.started:
             return self._watch_views(notification_id, timeout)
         with self._progress:
             return self._progress.wait_for(lambda: self.position >= notification_id, timeout)
@@ -108,35 +101,25 @@ class Projector:
             time.sleep(0.02)
         return True
 
+    def wake(self) -> None:
+        """Called after a write in this process: project it now, not at the next poll."""
+        self._follower.wake()
+
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._follower.running
 
     def start(self, poll_interval: float = 0.5) -> None:
-        self._thread = threading.Thread(
-            target=self._run, args=(poll_interval,), name="projector", daemon=True
-        )
-        self._thread.start()
+        follower = self._follower
+        follower.poll_interval = poll_interval
+        follower.start()
         if can_listen(self.store):
             threading.Thread(
                 target=listen_for_appends,
-                args=(self.store, self._wake.set, self._stop),
+                args=(self.store, follower.wake, follower.stopping),
                 name="projector-listen",
                 daemon=True,
             ).start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self, poll_interval: float) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(poll_interval)
-            self._wake.clear()
-            try:
-                self.catch_up()
-            except Exception:  # keep following; the next round retries from the position
-                log.exception("projection round failed; retrying")
-                self._stop.wait(1.0)
+        self._follower.stop()

@@ -129,7 +129,7 @@ def run_gateway(
     """Provider webhooks -> Kafka (acks=all); 503 while the broker cannot take them."""
     from services.entry.api.app import GATEWAY_ROUTERS, create_app
     from services.infra.kafka.topics import ensure_topics
-    from services.wiring.hub import build_hub
+    from services.wiring.hub import GATEWAY_PARTS, build_hub
 
     _logging()
     settings = _distributed(kafka=True)
@@ -137,7 +137,7 @@ def run_gateway(
         asyncio.run(ensure_topics(settings))
     except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile
         console.print(f"[yellow]cannot create the topics now: {exc!r}[/yellow]")
-    hub = build_hub(settings, kafka=True)
+    hub = build_hub(settings, kafka=True, parts=GATEWAY_PARTS)
     app = create_app(hub, routers=GATEWAY_ROUTERS, run_projector=False)
     _serve_http(app, host, port, access_log=access_log)
 
@@ -150,10 +150,10 @@ def run_api(
 ) -> None:
     """The agent API (reads the read models; commands append to the event store)."""
     from services.entry.api.app import API_ROUTERS, create_app
-    from services.wiring.hub import build_hub
+    from services.wiring.hub import API_PARTS, build_hub
 
     _logging()
-    hub = build_hub(_distributed(kafka=False))
+    hub = build_hub(_distributed(kafka=False), parts=API_PARTS)
     app = create_app(hub, routers=API_ROUTERS, run_projector=False)
     _serve_http(app, host, port, access_log=access_log)
 
@@ -214,7 +214,7 @@ def token_create(
     """Create an API token; it is printed once, alone on the last line."""
     from services.wiring.hub import build_hub
 
-    hub = build_hub(_settings())
+    hub = build_hub(_settings(), parts=("tokens",))
     token = hub.tokens.create(role, name or f"{role.value}-token")
     console.print(f"created a token with role {role.value}; keep it secret, it is not shown again:")
     print(token)
@@ -232,7 +232,7 @@ def demo(
     from services.app.demo import load_demo
     from services.wiring.hub import build_hub
 
-    hub = build_hub(_settings())
+    hub = build_hub(_settings(), parts=("store", "address_secret", "projector"))
     with _progress() as progress:
         task = progress.add_task("recording interactions", total=interactions)
         try:
@@ -262,7 +262,7 @@ def replay() -> None:
 
     settings = _settings()
     with _exclusive(settings, "projector"):
-        hub = build_hub(settings)
+        hub = build_hub(settings, parts=("projector",))
         tune_gc_for_batches()
         total = hub.store.max_notification_id()
         with _progress() as progress:
@@ -297,7 +297,7 @@ def sla_reapply() -> None:
     policy implies. Safe to repeat: nothing is recorded twice under one policy."""
     from services.wiring.hub import build_hub
 
-    hub = build_hub(_settings())
+    hub = build_hub(_settings(), parts=("projector", "complaints"))
     complaints = hub.complaints
     hub.projector.catch_up()  # the queues rebuild themselves when the policy changed
     complaints.intake.catch_up()

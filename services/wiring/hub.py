@@ -1,14 +1,22 @@
 """The composition root: builds the hub's parts from the settings, in one place.
 
-Nothing is built at import time or in a default argument; tests build a hub
-from their own Settings.
+Each part (store, views, projector, outbound channels, complaints...) is built
+on first use, once, so each process builds only what it uses: the gateway
+process never opens the read models or builds the complaint desk. The process
+entry points name the parts they need (`build_hub(settings, parts=...)`) so that
+those are built, and their tables created, at start-up rather than at the first
+request. Nothing is built at import time or in a default argument; tests build
+a hub from their own Settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar, overload
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
@@ -55,6 +63,8 @@ from services.infra.sql import SqlRunner
 from services.infra.webhook_tokens import WebhookTokens
 from services.wiring.complaints import Complaints, build_complaints
 
+T = TypeVar("T")
+
 
 @dataclass
 class Views:
@@ -69,30 +79,321 @@ class Views:
         return [self.identity, self.customer360, self.complaints]
 
 
-@dataclass
+class part(Generic[T]):  # lower case: a decorator, like `property`
+    """A hub part: built by the decorated method on first use, once, then kept.
+
+    Building runs under the hub's lock, so two threads asking at once (two
+    requests) get the same projector, never two. functools.cached_property does
+    not lock per instance, hence this. It is a non-data descriptor: once built,
+    the part is a plain attribute of the hub and costs nothing to reach.
+    """
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, hub: None, owner: type) -> part[T]: ...
+
+    @overload
+    def __get__(self, hub: Hub, owner: type) -> T: ...
+
+    def __get__(self, hub: Hub | None, owner: type) -> part[T] | T:
+        if hub is None:
+            return self
+        with hub._building:
+            if self.name not in hub.__dict__:
+                hub.__dict__[self.name] = self.build(hub)
+        value: T = hub.__dict__[self.name]
+        return value
+
+
 class Hub:
-    settings: Settings
-    store: EventStore
-    views: Views
-    recorder: Recorder
-    projector: Projector
-    bus: IntakeBus
-    tokens: TokenStore
-    messaging: Messaging
-    address_secret: bytes
-    calls: Calls
-    letters: Letters
-    consent: ConsentBook
-    blobs: BlobStore
-    email_gateway: EmailGateway
-    email: EmailMessaging
-    mailgun_tokens: WebhookTokens
-    complaints: Complaints
-    clock: object = field(default=utcnow)
+    """Everything a process of the hub may use, each part built when first used."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: object = utcnow,
+        views: Sequence[str] | None = None,
+        kafka: bool = False,
+    ) -> None:
+        """`kafka` puts the Kafka intake bus in place of the in-process one (the
+        gateway process); `views` limits the projector to the named read models
+        (a projector process per view)."""
+        self.settings = settings
+        self.clock = clock
+        self._now = clock if callable(clock) else utcnow
+        self._projected = views
+        self._kafka = kafka
+        self._building = threading.RLock()
+        self._in_schema_lock = False
+
+    def built(self, name: str) -> bool:
+        """Whether the part was built (a process that never used it has none)."""
+        return name in self.__dict__
 
     def close(self) -> None:
-        self.complaints.stop()
-        self.projector.stop()
+        """Stops the followers that were built (the others never ran)."""
+        if self.built("complaints"):
+            self.complaints.stop()
+        if self.built("projector"):
+            self.projector.stop()
+
+    def wake_followers(self) -> None:
+        """After a write in this process: project it (and decide on it) now."""
+        if self.built("projector"):
+            self.projector.wake()
+        if self.built("complaints"):
+            self.complaints.intake.wake()
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Holds the cross-process schema lock while tables are created; re-entrant
+        within the hub (building runs under `_building`, one thread at a time), so
+        one lock covers all the parts `build_hub` builds at start-up. A second
+        acquisition would take a second PostgreSQL session and wait on the first."""
+        with self._building:
+            if self._in_schema_lock:
+                yield
+                return
+            with schema_lock(self.settings):
+                self._in_schema_lock = True
+                try:
+                    yield
+                finally:
+                    self._in_schema_lock = False
+
+    # Storage -----------------------------------------------------------------
+
+    @part
+    def master_key(self) -> bytes:
+        return master_key_from(self.settings.master_key, self.settings.data_dir)
+
+    @part
+    def address_secret(self) -> bytes:
+        return derive_key(self.master_key, "address-key")
+
+    @part
+    def store(self) -> EventStore:
+        location = store_location(self.settings.database_url, self.settings.data_dir)
+        master = self.master_key
+        with self.schema_lock():
+            return open_event_store(location, master)
+
+    @part
+    def db(self) -> SqlRunner:
+        """SQL on the event store's database, for the hub's own small tables."""
+        store = self.store
+        return SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
+
+    @part
+    def blobs(self) -> BlobStore:
+        if self.store.dialect == "sqlite":
+            return FileBlobStore(self.settings.data_dir / "blobs")
+        db = self.db
+        with self.schema_lock():
+            return SqlBlobStore(db)
+
+    @part
+    def tokens(self) -> TokenStore:
+        db = self.db
+        with self.schema_lock():
+            return TokenStore(db)
+
+    @part
+    def mailgun_tokens(self) -> WebhookTokens:
+        db = self.db
+        with self.schema_lock():
+            return WebhookTokens(db, "mailgun")
+
+    # Intake --------------------------------------------------------------------
+
+    @part
+    def recorder(self) -> Recorder:
+        return Recorder(
+            self.store,
+            clock=self._now,
+            email_thread_window=timedelta(days=self.settings.email_thread_window_days),
+        )
+
+    @part
+    def bus(self) -> IntakeBus:
+        if self._kafka:
+            return KafkaBus(self.settings)
+
+        def on_recorded(recorded: Recorded) -> None:
+            if recorded.notification_ids:
+                self.wake_followers()
+
+        return InProcessBus(self.recorder, on_recorded)
+
+    @part
+    def email_gateway(self) -> EmailGateway:
+        return EmailGateway(
+            self.bus, self.blobs, address_secret=self.address_secret, clock=self._now
+        )
+
+    # Read models -------------------------------------------------------------------
+
+    @part
+    def views(self) -> Views:
+        with self.schema_lock():
+            return open_views(self.settings)
+
+    @part
+    def projector(self) -> Projector:
+        named = self._projected
+        projected = [v for v in self.views.all if named is None or v.name in named]
+        return Projector(self.store, projected)
+
+    # Agent commands --------------------------------------------------------------
+
+    @part
+    def quiet(self) -> QuietHours | None:
+        return QuietHours.parse(self.settings.quiet_hours, self.settings.quiet_hours_timezone)
+
+    @part
+    def voice_script(self) -> VoiceScript:
+        return voice_script(self.settings)
+
+    @part
+    def outbound(self) -> Outbound:
+        # The one pipeline every outbound send goes through (consent, quiet hours, intent first).
+        return Outbound(
+            self.store,
+            self.recorder,
+            quiet=self.quiet,
+            clock=self._now,
+            last_inbound=self.views.customer360.last_inbound_at,
+        )
+
+    @part
+    def messaging(self) -> Messaging:
+        settings = self.settings
+        return Messaging(
+            self.outbound,
+            twilio_sender(settings),
+            from_number=settings.twilio_from_number,
+            whatsapp_from=whatsapp_number(settings),
+            public_url=settings.public_url,
+            default_region=settings.default_region,
+            clock=self._now,
+        )
+
+    @part
+    def email(self) -> EmailMessaging:
+        settings = self.settings
+        relay = (
+            SmtpEmailSender(RelayConfig.from_url(settings.smtp_relay_url))
+            if settings.smtp_relay_url
+            else None
+        )
+        return EmailMessaging(
+            self.outbound,
+            self.store,
+            relay,
+            self.blobs,
+            from_address=settings.email_from,
+            from_name=settings.email_from_name,
+            secret=self.address_secret,
+            clock=self._now,
+        )
+
+    @part
+    def letters(self) -> Letters:
+        settings = self.settings
+        return Letters(
+            self.store,
+            self.recorder,
+            self.outbound,
+            OutboxProvider(settings.data_dir / "outbox"),
+            address_secret=self.address_secret,
+            sender_line=settings.letter_sender,
+            signature=settings.letter_signature,
+            clock=self._now,
+        )
+
+    @part
+    def calls(self) -> Calls:
+        settings = self.settings
+        return Calls(
+            self.store,
+            self.recorder,
+            self.outbound,
+            twilio_call_placer(settings),
+            from_number=settings.twilio_from_number,
+            public_url=settings.public_url,
+            default_region=settings.default_region,
+            script=self.voice_script,
+            clock=self._now,
+        )
+
+    @part
+    def consent(self) -> ConsentBook:
+        return ConsentBook(self.store, self.recorder, self._now)
+
+    # Complaints ----------------------------------------------------------------------
+
+    @part
+    def complaints(self) -> Complaints:
+        views = self.views
+        return build_complaints(
+            self.settings,
+            complaint_config(self.settings),
+            self.store,
+            self.recorder,
+            views.complaints,
+            views.complaint_index,
+            clock=self._now,
+            on_write=self.wake_followers,
+        )
+
+
+# What each process builds at start-up (the rest, if ever used, on first use).
+EVERYTHING = (
+    "store",
+    "views",
+    "projector",
+    "bus",
+    "tokens",
+    "messaging",
+    "email",
+    "letters",
+    "calls",
+    "consent",
+    "email_gateway",
+    "mailgun_tokens",
+    "complaints",
+)
+# `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
+GATEWAY_PARTS = (
+    "store",
+    "bus",
+    "address_secret",
+    "voice_script",
+    "email_gateway",
+    "mailgun_tokens",
+)
+# `contacthub run api`: the agent API over the read models; commands append.
+API_PARTS = (
+    "store",
+    "views",
+    "projector",
+    "bus",
+    "tokens",
+    "messaging",
+    "email",
+    "letters",
+    "calls",
+    "consent",
+    "complaints",
+)
+# `contacthub run projector`: the read models (and, beside the queues, the
+# complaint policies, built when started).
+PROJECTOR_PARTS = ("store", "views", "projector")
 
 
 def open_views(settings: Settings) -> Views:
@@ -130,145 +431,39 @@ def build_hub(
     clock: object = utcnow,
     views: Sequence[str] | None = None,
     kafka: bool = False,
+    parts: Sequence[str] = EVERYTHING,
 ) -> Hub:
-    """Everything `contacthub serve` runs: store, views, recorder, projector, bus.
+    """A hub with `parts` built (their tables created under one schema lock);
+    everything `contacthub serve` runs by default.
 
     `kafka` puts the Kafka intake bus in place of the in-process one (the
     gateway process); `views` limits the projector to the named read models
     (a projector process per view).
     """
-    with schema_lock(settings):
-        return _build_hub(settings, clock=clock, views=views, kafka=kafka)
+    hub = Hub(settings, clock=clock, views=views, kafka=kafka)
+    unknown = [name for name in parts if not isinstance(getattr(Hub, name, None), part)]
+    if unknown:
+        raise ValueError(f"no such hub part: {', '.join(unknown)}")
+    with hub.schema_lock():
+        for name in parts:
+            getattr(hub, name)
+    return hub
 
 
-def _build_hub(
-    settings: Settings, *, clock: object, views: Sequence[str] | None, kafka: bool
-) -> Hub:
-    master = master_key_from(settings.master_key, settings.data_dir)
-    store = open_event_store(store_location(settings.database_url, settings.data_dir), master)
-    all_views = open_views(settings)
-    now = clock if callable(clock) else utcnow
-    recorder = Recorder(
-        store, clock=now, email_thread_window=timedelta(days=settings.email_thread_window_days)
-    )
-    projected = [v for v in all_views.all if views is None or v.name in views]
-    projector = Projector(store, projected)
-
-    def wake_followers() -> None:
-        projector.wake()
-        complaints.intake.wake()
-
-    complaints = build_complaints(
-        settings,
-        complaint_config(settings),
-        store,
-        recorder,
-        all_views.complaints,
-        all_views.complaint_index,
-        clock=now,
-        on_write=wake_followers,
-    )
-
-    def on_recorded(recorded: Recorded) -> None:
-        if recorded.notification_ids:
-            wake_followers()
-
-    sender = (
-        TwilioMessageSender(
+def twilio_sender(settings: Settings) -> TwilioMessageSender | None:
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return TwilioMessageSender(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
         )
-        if settings.twilio_account_sid and settings.twilio_auth_token
-        else None
-    )
-    # The one pipeline every outbound send goes through (consent, quiet hours, intent first).
-    outbound = Outbound(
-        store,
-        recorder,
-        quiet=QuietHours.parse(settings.quiet_hours, settings.quiet_hours_timezone),
-        clock=now,
-        last_inbound=all_views.customer360.last_inbound_at,
-    )
-    messaging = Messaging(
-        outbound,
-        sender,
-        from_number=settings.twilio_from_number,
-        whatsapp_from=whatsapp_number(settings),
-        public_url=settings.public_url,
-        default_region=settings.default_region,
-        clock=now,
-    )
-    db = SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
-    tokens = TokenStore(db)
-    address_secret = derive_key(master, "address-key")
-    bus: IntakeBus = KafkaBus(settings) if kafka else InProcessBus(recorder, on_recorded)
-    blobs: BlobStore = (
-        FileBlobStore(settings.data_dir / "blobs")
-        if store.dialect == "sqlite"
-        else SqlBlobStore(db)
-    )
-    relay = (
-        SmtpEmailSender(RelayConfig.from_url(settings.smtp_relay_url))
-        if settings.smtp_relay_url
-        else None
-    )
-    email = EmailMessaging(
-        outbound,
-        store,
-        relay,
-        blobs,
-        from_address=settings.email_from,
-        from_name=settings.email_from_name,
-        secret=address_secret,
-        clock=now,
-    )
-    letters = Letters(
-        store,
-        recorder,
-        outbound,
-        OutboxProvider(settings.data_dir / "outbox"),
-        address_secret=address_secret,
-        sender_line=settings.letter_sender,
-        signature=settings.letter_signature,
-        clock=now,
-    )
-    placer = (
-        TwilioCallPlacer(
+    return None
+
+
+def twilio_call_placer(settings: Settings) -> TwilioCallPlacer | None:
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return TwilioCallPlacer(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
         )
-        if settings.twilio_account_sid and settings.twilio_auth_token
-        else None
-    )
-    calls = Calls(
-        store,
-        recorder,
-        outbound,
-        placer,
-        from_number=settings.twilio_from_number,
-        public_url=settings.public_url,
-        default_region=settings.default_region,
-        script=voice_script(settings),
-        clock=now,
-    )
-    return Hub(
-        settings=settings,
-        store=store,
-        views=all_views,
-        recorder=recorder,
-        projector=projector,
-        bus=bus,
-        tokens=tokens,
-        messaging=messaging,
-        address_secret=address_secret,
-        calls=calls,
-        letters=letters,
-        consent=ConsentBook(store, recorder, now),
-        blobs=blobs,
-        email_gateway=EmailGateway(bus, blobs, address_secret=address_secret, clock=now),
-        email=email,
-        mailgun_tokens=WebhookTokens(db, "mailgun"),
-        complaints=complaints,
-        clock=now,
-    )
+    return None
 
 
 def voice_script(settings: Settings) -> VoiceScript:

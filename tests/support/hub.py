@@ -31,7 +31,13 @@ def free_port() -> int:
 @contextmanager
 def running_hub(settings: Settings, port: int, *, clock: Any = None) -> Iterator[Hub]:
     hub = build_hub(settings, clock=clock) if clock is not None else build_hub(settings)
-    app = create_app(hub)
+    with serving(create_app(hub), port):
+        yield hub
+
+
+@contextmanager
+def serving(app: Any, port: int) -> Iterator[None]:
+    """Serves an ASGI app on 127.0.0.1:port (lifespan included) until the block ends."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -43,7 +49,7 @@ def running_hub(settings: Settings, port: int, *, clock: Any = None) -> Iterator
             raise RuntimeError("the hub did not start")
         time.sleep(0.02)
     try:
-        yield hub
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=15)

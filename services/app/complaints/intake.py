@@ -30,6 +30,7 @@ from projections.complaints import CustomerCaseIndex
 from services.app.complaints.config import ComplaintConfig
 from services.app.complaints.desk import ComplaintDesk
 from services.infra.eventstore import EventStore
+from services.infra.follower import Follower
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ class ComplaintIntake:
         self.index = index
         self.config = config
         self.clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # The follower thread passes its stop flag, so a long backlog does not hold
+        # up shutdown; wakes before start() are kept.
+        self._follower = Follower("complaint-intake", self.catch_up, poll_interval=0.5)
         self._lock = threading.Lock()
         self._position: int | None = None  # reached; may be ahead of the saved one
         self._saved_at = time.monotonic()
@@ -185,30 +186,15 @@ class ComplaintIntake:
     # The follower thread --------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        self._follower.wake()
 
     def start(self, poll_interval: float = 0.5) -> None:
-        self._thread = threading.Thread(
-            target=self._run, args=(poll_interval,), name="complaint-intake", daemon=True
-        )
-        self._thread.start()
+        self._follower.poll_interval = poll_interval
+        self._follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._follower.stop()
         try:
             self.flush()
         except Exception:  # the store is gone: the next start redoes a few decisions
             log.exception("could not save the complaint intake's position")
-
-    def _run(self, poll_interval: float) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(poll_interval)
-            self._wake.clear()
-            try:
-                self.catch_up(self._stop)
-            except Exception:  # keep following; the next round resumes from the position
-                log.exception("complaint intake round failed; retrying")
-                self._stop.wait(1.0)

@@ -10,16 +10,13 @@ time as `occurred_at`, and nothing is raised twice.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from projections.complaints import ComplaintQueues
 from projections.complaints.rows import iso
 from services.app.complaints.desk import ComplaintDesk
-
-log = logging.getLogger(__name__)
+from services.infra.follower import Follower
 
 
 class SlaScheduler:
@@ -35,8 +32,11 @@ class SlaScheduler:
         self.queues = queues
         self.clock = clock
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Clock-driven: a round per interval, nothing wakes it early; after a
+        # failed tick the next interval is the back-off.
+        self._follower = Follower(
+            "sla-scheduler", lambda _stop: self.tick(), poll_interval=interval, back_off=0.0
+        )
 
     def tick(self) -> int:
         """Raises everything due now; returns how many events it appended."""
@@ -58,17 +58,7 @@ class SlaScheduler:
         return appended
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sla-scheduler", daemon=True)
-        self._thread.start()
+        self._follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:  # keep going; the next tick finds the same cases due
-                log.exception("SLA scheduler tick failed; retrying")
+        self._follower.stop()

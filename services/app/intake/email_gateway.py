@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from uuid import UUID
 
 import anyio.to_thread
 
 from adapters.email import mime
-from adapters.email.dsn import delivery_event, delivery_report
+from adapters.email.dsn import DeliveryReport, delivery_event, delivery_report
 from adapters.email.translate import (
     inbound_email_event,
     mailgun_form_blob,
@@ -61,8 +62,28 @@ class EmailGateway:
     ) -> Accepted:
         """Records a raw MIME message. Raises MalformedEmail or BusUnavailable."""
         now = self.clock()
+
+        def as_event(message: EmailMessage) -> EmailReceived:
+            return inbound_email_event(
+                raw,
+                provider=provider,
+                received_at=now,
+                address_secret=self.address_secret,
+                envelope_from=envelope_from,
+                envelope_to=envelope_to,
+                message=message,
+            )
+
+        def read() -> tuple[EmailMessage, DeliveryReport | None, EmailReceived | None]:
+            # Parsed once, here: the report check and the event both read this
+            # message. A delivery report becomes an email event only if it turns
+            # out not to be about one of ours (below).
+            message = mime.parse(raw)
+            report = delivery_report(message)
+            return message, report, as_event(message) if report is None else None
+
         # Parsing a large message takes a while: keep it off the event loop.
-        report = await anyio.to_thread.run_sync(lambda: delivery_report(mime.parse(raw)))
+        message, report, event = await anyio.to_thread.run_sync(read)
         if report is not None:
             change = delivery_event(report, received_at=now)
             try:
@@ -71,16 +92,8 @@ class EmailGateway:
                 return Accepted("delivery-report", change.originator_id)
             except UnknownEmail:
                 pass  # not about an email of ours: keep it as a message
-        event = await anyio.to_thread.run_sync(
-            lambda: inbound_email_event(
-                raw,
-                provider=provider,
-                received_at=now,
-                address_secret=self.address_secret,
-                envelope_from=envelope_from,
-                envelope_to=envelope_to,
-            )
-        )
+        if event is None:
+            event = await anyio.to_thread.run_sync(as_event, message)
         await self._store_blob(raw)
         await self._publish(event)
         return Accepted("email", event.originator_id)

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI
 
+from services.entry.api.errors import add_error_handlers
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.routes import (
@@ -85,12 +86,14 @@ def create_app(
         try:
             yield
         finally:
-            hub.complaints.stop()
+            if run_projector:
+                hub.complaints.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):
                     await asyncio.wait_for(smtp.wait_closed(), timeout=5)
-            hub.projector.stop()
+            if run_projector:
+                hub.projector.stop()
             await hub.bus.close()
 
     app = FastAPI(
@@ -101,6 +104,7 @@ def create_app(
     )
     app.state.hub = hub
     app.state.metrics = new_metrics()
+    add_error_handlers(app)
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)

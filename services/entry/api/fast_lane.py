@@ -6,8 +6,9 @@ as much as a signed SMS webhook's own work. Endpoints that take nothing but the
 `Request` need none of it, so this middleware calls them directly for their
 exact method and path. They stay declared on their router (the OpenAPI
 document, and the same answers: HTTPException goes through FastAPI's own
-handler). It sits inside FastAPI's error and body-limit middleware, so a crash
-is still a logged 500 and the body limit still holds.
+handler, a use-case error through services/entry/api/errors.py). It sits
+inside FastAPI's error and body-limit middleware, so a crash is still a logged
+500 and the body limit still holds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import HTTPException, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.entry.api.errors import error_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -39,6 +42,11 @@ class FastLane:
                     response = await endpoint(request)
                 except HTTPException as exc:
                     response = await http_exception_handler(request, exc)
+                except Exception as exc:
+                    known = error_response(exc)
+                    if known is None:
+                        raise
+                    response = known
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -24,7 +24,7 @@ from services.infra.eventstore import EventStore, master_key_from, open_event_st
 from services.infra.eventstore.store import construct_factory, store_location
 from services.infra.locks import schema_lock
 from services.infra.settings import Settings
-from services.wiring.hub import build_hub
+from services.wiring.hub import PROJECTOR_PARTS, build_hub
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def run_projector(
     settings: Settings, views: Sequence[str] | None, health_port: int | None = None
 ) -> None:
     check_distributed(settings, kafka=False)
-    hub = build_hub(settings, views=views)
+    hub = build_hub(settings, views=views, parts=PROJECTOR_PARTS)
     tune_gc_for_batches()
     names = [v.name for v in hub.projector.views]
     log.info("projecting %s", names)

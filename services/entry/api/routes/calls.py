@@ -6,13 +6,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Header, status
 
-from domain.addresses import InvalidAddress
-from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.outbound.calls import NoteInput
 from services.entry.api import channel_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep
+from services.entry.api.read_your_writes import settle, settled
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
 
@@ -35,29 +34,20 @@ async def place_call(
     command: schemas.PlaceCall,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.CallAccepted:
-    def settle(last: int) -> None:
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
-
-    try:
-        outcome = await hub.calls.place(
-            customer_id,
-            agent=actor.name,
-            agent_phone=command.agent_phone,
-            to=command.to,
-            idempotency_key=idempotency_key,
-        )
-        await anyio.to_thread.run_sync(settle, outcome.notification_id)
-        return schemas.CallAccepted(
-            interaction_id=outcome.interaction_id,
-            status=outcome.status,
-            provider_call_id=outcome.provider_id,
-            error=outcome.error,
-        )
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    outcome = await hub.calls.place(
+        customer_id,
+        agent=actor.name,
+        agent_phone=command.agent_phone,
+        to=command.to,
+        idempotency_key=idempotency_key,
+    )
+    await settle(hub, outcome.notification_id)
+    return schemas.CallAccepted(
+        interaction_id=outcome.interaction_id,
+        status=outcome.status,
+        provider_call_id=outcome.provider_id,
+        error=outcome.error,
+    )
 
 
 @router.post(
@@ -80,13 +70,7 @@ async def record_call_note(
             agent=actor.name,
             idempotency_key=idempotency_key,
         )
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
+        settled(hub, last)
         return schemas.NoteRecorded(interaction_id=interaction_id)
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
 
 from domain import complaints
-from domain.complaints import ComplaintState, IllegalTransition, Stamp
-from services.app.complaints.canned_responses import PLACEHOLDERS, UnknownTemplate
-from services.app.errors import CommandRefused, CustomerNotFound
+from domain.complaints import CaseNotFound, ComplaintState, Stamp
+from services.app.complaints.canned_responses import PLACEHOLDERS
+from services.app.errors import CustomerNotFound
 from services.entry.api.complaint_schemas import Complaint
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.routes.complaints import shown
@@ -80,14 +80,14 @@ def placeholder_values(
     if complaint_id is not None:
         row = hub.views.complaints.case(complaint_id)
         if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+            raise CaseNotFound(f"no complaint {complaint_id}")
         values.update({k: row[k] for k in ("case_number", "product", "category", "queue")})
         customer_id = customer_id or UUID(row["customer_id"])
         language = row["language"]
     if customer_id is not None:
         customer = hub.views.customer360.customer(customer_id)
         if customer is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {customer_id}")
+            raise CustomerNotFound(str(customer_id))
         values["customer_name"] = customer["display_name"]
         language = language or customer["language"]
     return values, language
@@ -103,10 +103,7 @@ def render(
 ) -> Rendered:
     values, known = placeholder_values(hub, agent, complaint_id, customer_id)
     canned = hub.complaints.canned
-    try:
-        template = canned.pick(key, language or known)
-    except UnknownTemplate as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    template = canned.pick(key, language or known)
     return Rendered(key=key, language=template.language, text=canned.render(template, values))
 
 
@@ -156,7 +153,7 @@ async def reply(
     def run() -> ReplySent:
         case = desk.case(complaint_id)
         if case is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+            raise CaseNotFound(f"no complaint {complaint_id}")
         now = now_of(hub)
         check = Stamp(event_id=complaint_id, occurred_at=now, recorded_at=now)
         complaints.agent_replied(
@@ -196,11 +193,4 @@ async def reply(
             complaint=shown(hub, outcome), interaction_id=sent.interaction_id, status=sent.status
         )
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except IllegalTransition as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except CommandRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)

@@ -2,7 +2,8 @@
 
 Commands answer with the case as the queues now show it (the route waits for
 the projection, so the agent's next list already has the change). An illegal
-transition is 409 with the reason; an unknown case 404.
+transition is 409 with the reason; an unknown case 404 (both answered by
+services/entry/api/errors.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 
 from domain import complaints
 from domain.complaint_intake import NewCase
-from domain.complaints import CaseNotFound, ComplaintState, IllegalTransition, Stamp
+from domain.complaints import CaseNotFound, ComplaintState, Stamp
 from events import CustomerRegistered, Event, Priority, complaint_id_for
 from projections.complaints import CaseFilter
-from services.app.complaints.desk import CommandConflict, Outcome
+from services.app.complaints.desk import Outcome
+from services.app.errors import CustomerNotFound
 from services.entry.api import complaint_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
+from services.entry.api.read_your_writes import settled
 from services.infra.auth import Principal, Role
 from services.wiring.hub import Hub, now_of
 
@@ -46,8 +49,7 @@ SupervisorDep = Annotated[Principal, Depends(get_supervisor)]
 def shown(hub: Hub, outcome: Outcome) -> schemas.Complaint:
     """The case from the queues, once they include the command's events."""
     if outcome.notification_ids:
-        hub.projector.wake()
-        hub.projector.wait_for(outcome.last_notification, timeout=2.0)
+        settled(hub, outcome.last_notification)
     row = hub.views.complaints.case(outcome.state.complaint_id)
     if row is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the queues are catching up")
@@ -58,12 +60,7 @@ async def command(hub: Hub, complaint_id: UUID, decision: Decision) -> schemas.C
     def run() -> schemas.Complaint:
         return shown(hub, hub.complaints.desk.decide(complaint_id, decision))
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except CaseNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}") from exc
-    except (IllegalTransition, CommandConflict) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)
 
 
 @router.get("/complaints", summary="Cases by queue and state, highest priority and oldest first")
@@ -114,7 +111,7 @@ async def open_complaint(
     def run() -> schemas.Complaint:
         history = hub.store.stream(body.customer_id)
         if not history or not isinstance(history[0], CustomerRegistered):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {body.customer_id}")
+            raise CustomerNotFound(str(body.customer_id))
         channel = None
         if body.interaction_id is not None:
             stream = hub.store.stream(body.interaction_id)
@@ -151,10 +148,7 @@ async def open_complaint(
             response.status_code = status.HTTP_200_OK
         return shown(hub, outcome)
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except CommandConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return await anyio.to_thread.run_sync(run)
 
 
 @router.get(
@@ -167,7 +161,7 @@ async def get_complaint(
         row = hub.views.complaints.case(complaint_id)
         history = hub.store.stream(complaint_id)
         if row is None or not history:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+            raise CaseNotFound(f"no complaint {complaint_id}")
         case = schemas.complaint_from_row(row, hub.complaints.config.policy)
         return schemas.ComplaintDetail(
             **case.model_dump(),

@@ -5,22 +5,18 @@ from __future__ import annotations
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
-from services.app.errors import CustomerNotFound
 from services.entry.api import channel_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
-from services.infra.eventstore.store import IntegrityError
+from services.entry.api.read_your_writes import settled
 
 router = APIRouter(prefix="/api/v1", tags=["consent"])
 
 
 @router.get("/customers/{customer_id}/consent", summary="The customer's consent per channel")
 async def get_consent(hub: HubDep, _: PrincipalDep, customer_id: UUID) -> schemas.ConsentState:
-    try:
-        channels = await anyio.to_thread.run_sync(hub.consent.current, customer_id)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
+    channels = await anyio.to_thread.run_sync(hub.consent.current, customer_id)
     return schemas.ConsentState(channels=channels)
 
 
@@ -36,17 +32,8 @@ async def put_consent(
         channels, last = hub.consent.change(
             customer_id, update.channels, agent=actor.name, source=update.source
         )
-        if last:
-            hub.projector.wake()
-            hub.projector.wait_for(last, timeout=2.0)
+        settled(hub, last)
         return channels
 
-    try:
-        channels = await anyio.to_thread.run_sync(run)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except IntegrityError as exc:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "the customer changed meanwhile; retry"
-        ) from exc
+    channels = await anyio.to_thread.run_sync(run)
     return schemas.ConsentState(channels=channels)

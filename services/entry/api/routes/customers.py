@@ -11,11 +11,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Query, status
 
 from domain.addresses import InvalidAddress, normalise_phone
-from services.app.errors import CommandRefused, CustomerNotFound
+from services.app.errors import CustomerNotFound
 from services.app.outbound.email import EmailDraft
 from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
+from services.entry.api.read_your_writes import settle
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -102,7 +103,7 @@ async def customer_360(
 ) -> schemas.Customer360:
     found = await anyio.to_thread.run_sync(load_360, hub, customer_id, limit)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {customer_id}")
+        raise CustomerNotFound(str(customer_id))
     return found
 
 
@@ -122,7 +123,7 @@ async def customer_timeline(
         timeline_page, hub, customer_id, limit, parse_before(before)
     )
     if page is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {customer_id}")
+        raise CustomerNotFound(str(customer_id))
     return page
 
 
@@ -149,40 +150,30 @@ async def send_message(
     command: schemas.SendMessage,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.MessageAccepted:
-    try:
-        if command.channel == "email":
-            outcome = await hub.email.send_email(
-                customer_id, email_draft(command), agent=actor.name, idempotency_key=idempotency_key
-            )
-        elif command.channel == "letter":
-            outcome = await hub.letters.send(
-                customer_id,
-                subject=command.subject or "",
-                body=command.body,
-                agent=actor.name,
-                idempotency_key=idempotency_key,
-            )
-        else:
-            outcome = await hub.messaging.send_sms(
-                customer_id,
-                command.body,
-                agent=actor.name,
-                to=command.to,
-                idempotency_key=idempotency_key,
-                channel=command.channel,
-            )
-        answer, last = accepted(outcome)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-
-    def settle() -> None:
-        # Read-your-writes: the agent's next view already shows the message.
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
-
-    await anyio.to_thread.run_sync(settle)
+    if command.channel == "email":
+        outcome = await hub.email.send_email(
+            customer_id, email_draft(command), agent=actor.name, idempotency_key=idempotency_key
+        )
+    elif command.channel == "letter":
+        outcome = await hub.letters.send(
+            customer_id,
+            subject=command.subject or "",
+            body=command.body,
+            agent=actor.name,
+            idempotency_key=idempotency_key,
+        )
+    else:
+        outcome = await hub.messaging.send_sms(
+            customer_id,
+            command.body,
+            agent=actor.name,
+            to=command.to,
+            idempotency_key=idempotency_key,
+            channel=command.channel,
+        )
+    answer, last = accepted(outcome)
+    # Read-your-writes: the agent's next view already shows the message.
+    await settle(hub, last)
     return answer
 
 

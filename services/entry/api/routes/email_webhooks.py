@@ -105,12 +105,10 @@ async def mailgun_inbound(request: Request, hub: HubDep) -> EmailRecorded:
     except (MalformedEmail, InvalidAddress, ValidationError, UnicodeError) as exc:
         metrics.webhooks.labels("mailgun", "rejected").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail(exc)) from exc
-    except BusUnavailable as exc:
+    except BusUnavailable:  # answered 503 by the app (services/entry/api/errors.py)
         hub.mailgun_tokens.release(token)  # Mailgun's retry carries the same token
         metrics.webhooks.labels("mailgun", "unavailable").inc()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot record now, retry: {exc}"
-        ) from exc
+        raise
     metrics.webhooks.labels("mailgun", "recorded").inc()
     metrics.webhook_seconds.labels("mailgun").observe(time.perf_counter() - started)
     return EmailRecorded(

@@ -35,6 +35,7 @@ async def readyz(hub: HubDep) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request, hub: HubDep) -> Response:
     m = request.app.state.metrics
-    m.projector_position.set(hub.projector.position)
+    if hub.built("projector"):  # the gateway process has none
+        m.projector_position.set(hub.projector.position)
     m.store_position.set(await anyio.to_thread.run_sync(hub.store.max_notification_id))
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -18,14 +18,12 @@ from pydantic import ValidationError
 from adapters.post import scans
 from adapters.post.translate import letter_status_event, scan_event
 from adapters.post.verify import HEADER, post_signature_valid
-from domain.letters import UnknownLetter
-from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.outbound.letters import PostalAddressInput
 from services.entry.api import channel_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep
+from services.entry.api.read_your_writes import settle, settled
 from services.entry.api.routes.twilio_webhooks import unprocessable
 from services.infra.bus import BusUnavailable
-from services.infra.eventstore.store import IntegrityError
 from services.wiring.hub import Hub, now_of
 
 router = APIRouter(prefix="/api/v1", tags=["letters"])
@@ -46,19 +44,9 @@ async def set_postal_address(
         last = hub.letters.set_postal_address(
             customer_id, PostalAddressInput(**address.model_dump()), agent=actor.name
         )
-        hub.projector.wake()
-        hub.projector.wait_for(last, timeout=2.0)
+        settled(hub, last)
 
-    try:
-        await anyio.to_thread.run_sync(run)
-    except CustomerNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except CommandRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except IntegrityError as exc:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "the customer changed meanwhile; retry"
-        ) from exc
+    await anyio.to_thread.run_sync(run)
     return address
 
 
@@ -121,8 +109,7 @@ async def register_inbound_letter(
     recorded = await anyio.to_thread.run_sync(hub.store.stream, event.originator_id)
     customer_id = recorded[0].customer_id
     assert customer_id is not None
-    last = await anyio.to_thread.run_sync(hub.store.max_notification_id)
-    await anyio.to_thread.run_sync(lambda: hub.projector.wait_for(last, timeout=2.0))
+    await settle(hub, await anyio.to_thread.run_sync(hub.store.max_notification_id))
     if duplicate:
         response.status_code = status.HTTP_200_OK
     return schemas.LetterAccepted(
@@ -162,20 +149,17 @@ async def letter_status(request: Request, hub: HubDep) -> dict[str, Any]:
         reason=report.reason,
         at=report.occurred_at or now_of(hub),
     )
-    try:
-        await publish_or_503(request, hub, "post-status", event)
-    except UnknownLetter as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    await publish_or_503(request, hub, "post-status", event)
     return {"letter_id": str(report.letter_id), "status": report.status}
 
 
 async def publish_or_503(request: Request, hub: Hub, route: str, event: Any) -> None:
+    """Publishes and counts the outcome; BusUnavailable goes on to the app's 503
+    (services/entry/api/errors.py), an unknown letter to its 404."""
     metrics = request.app.state.metrics
     try:
         await hub.bus.publish(event)
-    except BusUnavailable as exc:
+    except BusUnavailable:
         metrics.webhooks.labels(route, "unavailable").inc()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot record now, retry: {exc}"
-        ) from exc
+        raise
     metrics.webhooks.labels(route, "recorded").inc()

@@ -28,7 +28,6 @@ from adapters.voice.translate import (
     transcript_event,
 )
 from domain.addresses import InvalidAddress
-from domain.calls import UnknownCall
 from events import Event
 from services.entry.api.deps import HubDep
 from services.entry.api.routes.twilio_webhooks import publish, unprocessable, verified_form
@@ -70,10 +69,7 @@ def interaction_of(interaction: str | None, form: dict[str, str]) -> UUID:
 async def record_callback(request: Request, hub: Hub, route: str, event: Event | None) -> Response:
     if event is None:  # e.g. a recording still in progress: nothing to attach yet
         return Response(twiml.EMPTY, media_type="text/xml")
-    try:
-        return await publish(request, hub, route, event)
-    except UnknownCall as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return await publish(request, hub, route, event)  # an unknown call is the app's 404
 
 
 @router.post(
@@ -88,7 +84,7 @@ async def inbound_call(
     ] = None,
 ) -> Response:
     form = await verified_form(request, hub)
-    script = hub.calls.script
+    script = hub.voice_script
     if step == "dialed":
         answer = twiml.after_dial(script, callback_urls(hub), form.get("DialCallStatus", ""))
         return Response(answer, media_type="text/xml")

@@ -24,7 +24,6 @@ from adapters.sms.translate import (
 )
 from adapters.sms.verify import signed_url, twilio_signature_valid
 from domain.addresses import InvalidAddress
-from domain.messages import UnknownInteraction
 from events import Event
 from services.entry.api.deps import HubDep
 from services.infra.bus import BusUnavailable
@@ -89,14 +88,14 @@ def unprocessable(exc: ValidationError | InvalidAddress) -> HTTPException:
 
 
 async def publish(request: Request, hub: Hub, route: str, event: Event) -> Response:
+    """Publishes and counts the outcome; BusUnavailable goes on to the app's 503
+    (services/entry/api/errors.py), so the provider retries."""
     metrics = request.app.state.metrics
     try:
         await hub.bus.publish(event)
-    except BusUnavailable as exc:
+    except BusUnavailable:
         metrics.webhook_outcome(route, "unavailable").inc()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot record now, retry: {exc}"
-        ) from exc
+        raise
     metrics.webhook_outcome(route, "recorded").inc()
     return Response(EMPTY_TWIML, media_type="text/xml")
 
@@ -163,10 +162,7 @@ async def sms_status(
         )
     except ValidationError as exc:
         raise unprocessable(exc) from exc
-    try:
-        return await publish(request, hub, "sms-status", event)
-    except UnknownInteraction as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return await publish(request, hub, "sms-status", event)
 
 
 # Webhooks the gateway receives thousands of per second: served by the fast lane.

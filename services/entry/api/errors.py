@@ -1,0 +1,93 @@
+"""Why a use case refused, as HTTP: each error class mapped to its status once.
+
+Routes parse, call a use case and return; what the use case raises is answered
+here, in FastAPI's usual body (`{"detail": "..."}`), so every route family says
+"no customer ..." with the same 404 and no route catches errors one by one.
+The fast lane (services/entry/api/fast_lane.py) answers with the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from domain.addresses import InvalidAddress
+from domain.calls import UnknownCall
+from domain.complaints import CaseNotFound, IllegalTransition
+from domain.letters import UnknownLetter
+from domain.messages import UnknownInteraction
+from services.app.complaints.canned_responses import UnknownTemplate
+from services.app.complaints.desk import CommandConflict
+from services.app.errors import CommandRefused, CustomerNotFound
+from services.infra.bus import BusUnavailable
+from services.infra.eventstore.store import IntegrityError
+
+# How long a provider should wait before retrying an event we could not record.
+RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    detail: Callable[[Exception], str] = str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ANSWERS: dict[type[Exception], Answer] = {
+    # The thing the request names does not exist.
+    CustomerNotFound: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no customer {exc}"),
+    CaseNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    UnknownTemplate: Answer(status.HTTP_404_NOT_FOUND),
+    UnknownInteraction: Answer(status.HTTP_404_NOT_FOUND),
+    UnknownCall: Answer(status.HTTP_404_NOT_FOUND),
+    UnknownLetter: Answer(status.HTTP_404_NOT_FOUND),
+    # The command is not possible as asked (opted out, quiet hours, no address,
+    # the case's state); the detail says why.
+    CommandRefused: Answer(status.HTTP_409_CONFLICT),
+    InvalidAddress: Answer(status.HTTP_409_CONFLICT),
+    IllegalTransition: Answer(status.HTTP_409_CONFLICT),
+    CommandConflict: Answer(status.HTTP_409_CONFLICT),
+    # Another writer appended to the customer's stream first: nothing was recorded.
+    IntegrityError: Answer(
+        status.HTTP_409_CONFLICT, lambda _: "the customer changed meanwhile; retry"
+    ),
+    # Not durable now: the provider retries, so nothing acknowledged is lost.
+    BusUnavailable: Answer(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        lambda exc: f"cannot record now, retry: {exc}",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+}
+
+
+def answer_for(exc: Exception) -> Answer | None:
+    """The answer for the most specific class of `exc` in the table, if any."""
+    for cls in type(exc).__mro__:
+        found = ANSWERS.get(cls)
+        if found is not None:
+            return found
+    return None
+
+
+def error_response(exc: Exception) -> JSONResponse | None:
+    answer = answer_for(exc)
+    if answer is None:
+        return None
+    return JSONResponse(
+        {"detail": answer.detail(exc)}, status_code=answer.status, headers=answer.headers or None
+    )
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    response = error_response(exc)
+    if response is None:  # only registered classes reach here
+        raise exc
+    return response
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    for cls in ANSWERS:
+        app.add_exception_handler(cls, _handle)

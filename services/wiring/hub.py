@@ -41,6 +41,7 @@ from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.projector import Projector
+from services.infra.accounts import UserStore
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.infra.bus import IntakeBus
@@ -77,6 +78,7 @@ class Hub:
     projector: Projector
     bus: IntakeBus
     tokens: TokenStore
+    users: UserStore
     messaging: Messaging
     address_secret: bytes
     calls: Calls
@@ -189,7 +191,8 @@ def _build_hub(
         clock=now,
     )
     db = SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
-    tokens = TokenStore(db)
+    users = UserStore(db, clock=now)
+    tokens = TokenStore(db, users, clock=now)
     address_secret = derive_key(master, "address-key")
     bus: IntakeBus = KafkaBus(settings) if kafka else InProcessBus(recorder, on_recorded)
     blobs: BlobStore = (
@@ -250,6 +253,7 @@ def _build_hub(
         projector=projector,
         bus=bus,
         tokens=tokens,
+        users=users,
         messaging=messaging,
         address_secret=address_secret,
         calls=calls,

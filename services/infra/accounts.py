@@ -9,20 +9,15 @@ holds across processes (domain/logins.py decides).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.logins import LoginFailures, after_failure, is_locked
-from services.infra.auth import Principal, Role
+from services.infra.auth import Principal, Role, check_name
 from services.infra.passwords import Passwords
 from services.infra.sql import SqlRunner
-
-# Names appear in the history (who claimed a case) and in URLs: keep them plain.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
-_NAME = re.compile(NAME_PATTERN)
 
 Clock = Callable[[], datetime]
 
@@ -31,24 +26,12 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class InvalidName(ValueError):
-    """The user or team name is not a plain name."""
-
-
 class UserExists(ValueError):
     """A user with this name exists (perhaps disabled: names are not reused)."""
 
 
 class UserNotFound(LookupError):
     """No user with this name."""
-
-
-def check_name(name: str, what: str = "user name") -> None:
-    if not _NAME.match(name):
-        raise InvalidName(
-            f"{what} {name!r} must be 1 to 64 letters, digits or . _ @ -,"
-            " starting with a letter or digit"
-        )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ expire and may be revoked.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -66,6 +67,23 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
+# Names appear in the history (who claimed a case) and in URLs: keep them plain.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+class InvalidName(ValueError):
+    """A user, team or token name that is not a plain name."""
+
+
+def check_name(name: str, what: str = "user name") -> None:
+    if not _NAME.match(name):
+        raise InvalidName(
+            f"{what} {name!r} must be 1 to 64 letters, digits or . _ @ -,"
+            " starting with a letter or digit"
+        )
+
+
 class TokenRefused(ValueError):
     """The token cannot be made; the message says why."""
 
@@ -112,6 +130,7 @@ class TokenStore:
 
     def create(self, role: Role, name: str, *, expires_at: datetime | None = None) -> str:
         """A token of its own (no user) with this role and name."""
+        check_name(name, "token name")
         if self.users.get(name) is not None:
             raise TokenRefused(f"{name} is a user: make the token with --user {name}")
         return self._insert(
@@ -129,6 +148,7 @@ class TokenStore:
         if found is None or found.disabled_at is not None:
             raise TokenRefused(f"no user {user}" if found is None else f"user {user} is disabled")
         name = name or new_token_name(user)
+        check_name(name, "token name")
         # One statement: a user disabled meanwhile gets no token.
         token = self._insert(
             "INSERT INTO contacthub_api_tokens"

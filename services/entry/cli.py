@@ -8,10 +8,10 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from services.infra.auth import Role
 from services.infra.settings import Settings
+
+if TYPE_CHECKING:
+    from services.wiring.accounts import Accounts
 
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
@@ -232,6 +235,12 @@ def _print_rows(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         print("\t".join(row))
 
 
+def _accounts() -> Accounts:
+    from services.wiring.accounts import open_accounts
+
+    return open_accounts(_settings(), lambda: datetime.now(UTC))
+
+
 def _new_password() -> tuple[str, bool]:
     """The password from standard input when that is not a terminal (its first
     line), else a generated one; and whether it was generated."""
@@ -267,21 +276,22 @@ def token_create(
 ) -> None:
     """Create an API token; it is printed once, alone on the last line."""
     from services.infra.auth import InvalidName, TokenRefused, new_token_name
-    from services.wiring.hub import build_hub
 
-    hub = build_hub(_settings())
-    expires_at = hub.tokens.clock() + timedelta(days=expires_in) if expires_in else None
+    accounts = _accounts()
+    expires_at = accounts.tokens.clock() + timedelta(days=expires_in) if expires_in else None
     try:
         if user:
             if role is not None:
                 _fail(f"--role and --user: the token has the role of user {user}", 2)
-            name, token = hub.tokens.create_for_user(user, name=name or None, expires_at=expires_at)
+            name, token = accounts.tokens.create_for_user(
+                user, name=name or None, expires_at=expires_at
+            )
             what = f"for user {user}"
         else:
             role = role or Role.AGENT
             # Without a name every token would be one agent: two agents' claims would both win.
             name = name or new_token_name(role.value)
-            token = hub.tokens.create(role, name, expires_at=expires_at)
+            token = accounts.tokens.create(role, name, expires_at=expires_at)
             what = f"with role {role.value}"
     except InvalidName as exc:
         _fail(str(exc), 2)
@@ -295,9 +305,7 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """Every token: name, user, role, created, expires, revoked (never the secret)."""
-    from services.wiring.hub import build_hub
-
-    tokens = build_hub(_settings()).tokens.all()
+    tokens = _accounts().tokens.all()
     _print_rows(
         ("name", "user", "role", "created", "expires", "revoked"),
         (
@@ -320,10 +328,9 @@ def token_revoke(
 ) -> None:
     """Revoke the tokens with this name (a running API notices within 10 seconds)."""
     from services.infra.auth import TokenNotFound
-    from services.wiring.hub import build_hub
 
     try:
-        revoked = build_hub(_settings()).tokens.revoke(name)
+        revoked = _accounts().tokens.revoke(name)
     except TokenNotFound as exc:
         _fail(str(exc))
     _say(f"revoked {revoked} token(s) named {name}")
@@ -340,12 +347,11 @@ def user_create(
     from services.infra.accounts import UserExists
     from services.infra.auth import InvalidName
     from services.infra.passwords import WeakPassword
-    from services.wiring.hub import build_hub
 
     password, generated = _new_password()
-    hub = build_hub(_settings())
+    accounts = _accounts()
     try:
-        user = hub.users.create(name, role, password, team=team)
+        user = accounts.users.create(name, role, password, team=team)
     except (InvalidName, WeakPassword) as exc:
         _fail(str(exc), 2)
     except UserExists as exc:
@@ -360,9 +366,7 @@ def user_create(
 @user_app.command("list")
 def user_list() -> None:
     """Every user: name, role, team, created, disabled, locked (until)."""
-    from services.wiring.hub import build_hub
-
-    users = build_hub(_settings()).users.all()
+    users = _accounts().users.all()
     _print_rows(
         ("name", "role", "team", "created", "disabled", "locked"),
         (
@@ -383,10 +387,9 @@ def user_list() -> None:
 def user_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Disable a user: no more logins, and the user's tokens stop working."""
     from services.infra.accounts import UserNotFound
-    from services.wiring.hub import build_hub
 
     try:
-        build_hub(_settings()).users.disable(name)
+        _accounts().users.disable(name)
     except UserNotFound as exc:
         _fail(str(exc))
     _say(f"disabled user {name}")
@@ -398,11 +401,10 @@ def user_passwd(name: Annotated[str, typer.Argument(help="The user's name.")]) -
     the last line, as for `user create`); also lifts a login lock."""
     from services.infra.accounts import UserNotFound
     from services.infra.passwords import WeakPassword
-    from services.wiring.hub import build_hub
 
     password, generated = _new_password()
     try:
-        build_hub(_settings()).users.set_password(name, password)
+        _accounts().users.set_password(name, password)
     except WeakPassword as exc:
         _fail(str(exc), 2)
     except UserNotFound as exc:

@@ -53,6 +53,7 @@ from services.infra.locks import schema_lock
 from services.infra.settings import Settings
 from services.infra.sql import SqlRunner
 from services.infra.webhook_tokens import WebhookTokens
+from services.wiring.accounts import accounts_on
 from services.wiring.complaints import Complaints, build_complaints
 
 
@@ -191,8 +192,7 @@ def _build_hub(
         clock=now,
     )
     db = SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
-    users = UserStore(db, clock=now)
-    tokens = TokenStore(db, users, clock=now)
+    accounts = accounts_on(db, now)
     address_secret = derive_key(master, "address-key")
     bus: IntakeBus = KafkaBus(settings) if kafka else InProcessBus(recorder, on_recorded)
     blobs: BlobStore = (
@@ -252,8 +252,8 @@ def _build_hub(
         recorder=recorder,
         projector=projector,
         bus=bus,
-        tokens=tokens,
-        users=users,
+        tokens=accounts.tokens,
+        users=accounts.users,
         messaging=messaging,
         address_secret=address_secret,
         calls=calls,

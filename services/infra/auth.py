@@ -133,20 +133,20 @@ class TokenStore:
         check_name(name, "token name")
         if self.users.get(name) is not None:
             raise TokenRefused(f"{name} is a user: make the token with --user {name}")
-        return self._insert(
+        token = self._insert(
             "INSERT INTO contacthub_api_tokens"
             " (token_hash, name, role, created_at, expires_at)"
             " VALUES (%(h)s, %(name)s, %(role)s, %(at)s, %(expires)s) RETURNING name",
-            {"name": name, "role": role.value, "expires": expires_at},
+            {"name": name, "role": role.value},
+            expires_at,
         )
+        assert token is not None  # VALUES always inserts
+        return token
 
     def create_for_user(
         self, user: str, *, name: str | None = None, expires_at: datetime | None = None
     ) -> tuple[str, str]:
         """A token acting as the user; returns (its name, the token)."""
-        found = self.users.get(user)
-        if found is None or found.disabled_at is not None:
-            raise TokenRefused(f"no user {user}" if found is None else f"user {user} is disabled")
         name = name or new_token_name(user)
         check_name(name, "token name")
         # One statement: a user disabled meanwhile gets no token.
@@ -155,13 +155,20 @@ class TokenStore:
             " (token_hash, name, role, created_at, user_name, expires_at)"
             " SELECT %(h)s, %(name)s, role, %(at)s, name, %(expires)s FROM contacthub_users"
             " WHERE name = %(user)s AND disabled_at IS NULL RETURNING name",
-            {"name": name, "user": user, "expires": expires_at},
+            {"name": name, "user": user},
+            expires_at,
         )
+        if token is None:
+            found = self.users.get(user)
+            raise TokenRefused(f"no user {user}" if found is None else f"user {user} is disabled")
         return name, token
 
-    def _insert(self, statement: str, params: dict[str, Any]) -> str:
+    def _insert(
+        self, statement: str, params: dict[str, Any], expires_at: datetime | None
+    ) -> str | None:
+        """Runs the INSERT with a new token's hash; the token, or None if the
+        statement inserted nothing."""
         token = "chub_" + secrets.token_urlsafe(32)
-        expires = params["expires"]
         with self.db.transaction(commit=True) as cursor:
             self.db.run(
                 cursor,
@@ -170,12 +177,11 @@ class TokenStore:
                     **params,
                     "h": _digest(token),
                     "at": self.clock().isoformat(),
-                    "expires": expires.isoformat() if expires else None,
+                    "expires": expires_at.isoformat() if expires_at else None,
                 },
             )
-            if not cursor.fetchall():
-                raise TokenRefused(f"user {params.get('user')} is disabled")
-        return token
+            inserted = bool(cursor.fetchall())
+        return token if inserted else None
 
     def all(self) -> list[TokenInfo]:
         rows = self.db.query(

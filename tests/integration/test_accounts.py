@@ -100,7 +100,11 @@ def test_unknown_disabled_and_locked_users_cost_one_verification_like_a_wrong_pa
     users.create("anna", Role.AGENT, PASSWORD)
     users.create("ben", Role.AGENT, PASSWORD)
     users.disable("ben")
-    for name, password in [("anna", "wrong password"), ("nobody", PASSWORD), ("ben", PASSWORD)]:
+    users.create("cem", Role.AGENT, PASSWORD)
+    for _ in range(MAX_FAILURES):
+        users.verify_login("cem", "wrong password")
+    cases = [("anna", "wrong password"), ("nobody", PASSWORD), ("ben", PASSWORD), ("cem", PASSWORD)]
+    for name, password in cases:
         before = hasher.verified
         assert users.verify_login(name, password) is None
         # The dummy hash is made once, on first use; each login verifies once.

@@ -367,6 +367,7 @@ def user_create(
 def user_list() -> None:
     """Every user: name, role, team, created, disabled, locked (until)."""
     users = _accounts().users.all()
+    now = datetime.now(UTC)  # a lock that has ended is no lock
     _print_rows(
         ("name", "role", "team", "created", "disabled", "locked"),
         (
@@ -376,7 +377,7 @@ def user_list() -> None:
                 u.team or "-",
                 _shown(u.created_at),
                 _shown(u.disabled_at),
-                _shown(u.locked_until),
+                _shown(u.locked_until if u.locked_until and u.locked_until > now else None),
             )
             for u in users
         ),

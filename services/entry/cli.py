@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,9 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from services.infra.auth import Role
 from services.infra.settings import Settings
 
+if TYPE_CHECKING:
+    from services.wiring.accounts import Accounts
+
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="User accounts: name, role, team and password.")
+app.add_typer(user_app, name="user")
 dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
@@ -206,18 +213,207 @@ def run_publisher(health_port: HealthPort = None) -> None:
     run(_distributed(kafka=True), health_port)
 
 
+def _say(message: str, style: str | None = None) -> None:
+    # Names and times whole on one line, whatever the terminal's width; names
+    # are not markup.
+    console.print(message, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _say(message, "red")
+    raise typer.Exit(code)
+
+
+def _shown(when: datetime | None) -> str:
+    return when.isoformat(timespec="seconds") if when else "-"
+
+
+def _print_rows(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Tab-separated, one line each: for people (`| column -t`) and for scripts."""
+    print("\t".join(header))
+    for row in rows:
+        print("\t".join(row))
+
+
+def _accounts() -> Accounts:
+    from services.wiring.accounts import open_accounts
+
+    return open_accounts(_settings(), lambda: datetime.now(UTC))
+
+
+def _new_password() -> tuple[str, bool]:
+    """The password from standard input when that is not a terminal (its first
+    line), else a generated one; and whether it was generated."""
+    from services.infra.passwords import generate
+
+    if sys.stdin.isatty():
+        return generate(), True
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        _fail("no password on standard input (or run it in a terminal to have one generated)", 2)
+    return password, False
+
+
 @token_app.command("create")
 def token_create(
-    role: Annotated[Role, typer.Option(help="What the token may do.")] = Role.AGENT,
-    name: Annotated[str, typer.Option(help="Who holds it (shown in the history).")] = "",
+    role: Annotated[
+        Role | None,
+        typer.Option(help="What the token may do (default agent; with --user, the user's role)."),
+    ] = None,
+    name: Annotated[
+        str,
+        typer.Option(
+            help="The token's name, for list and revoke; without --user also who holds it "
+            "(shown in the history). Default: a new unique one."
+        ),
+    ] = "",
+    user: Annotated[
+        str, typer.Option(help="The user the token acts as, with their role and team.")
+    ] = "",
+    expires_in: Annotated[
+        int | None, typer.Option(min=1, metavar="DAYS", help="Stop working after DAYS days.")
+    ] = None,
 ) -> None:
     """Create an API token; it is printed once, alone on the last line."""
-    from services.wiring.hub import build_hub
+    from services.infra.auth import InvalidName, TokenRefused, new_token_name
 
-    hub = build_hub(_settings(), parts=("tokens",))
-    token = hub.tokens.create(role, name or f"{role.value}-token")
-    console.print(f"created a token with role {role.value}; keep it secret, it is not shown again:")
+    accounts = _accounts()
+    expires_at = accounts.tokens.clock() + timedelta(days=expires_in) if expires_in else None
+    try:
+        if user:
+            if role is not None:
+                _fail(f"--role and --user: the token has the role of user {user}", 2)
+            name, token = accounts.tokens.create_for_user(
+                user, name=name or None, expires_at=expires_at
+            )
+            what = f"for user {user}"
+        else:
+            role = role or Role.AGENT
+            # Without a name every token would be one agent: two agents' claims would both win.
+            name = name or new_token_name(role.value)
+            token = accounts.tokens.create(role, name, expires_at=expires_at)
+            what = f"with role {role.value}"
+    except InvalidName as exc:
+        _fail(str(exc), 2)
+    except TokenRefused as exc:
+        _fail(str(exc))
+    until = f", valid until {_shown(expires_at)}" if expires_at else ""
+    _say(f"created token {name} {what}{until}; keep it secret, it is not shown again:")
     print(token)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: name, user, role, created, expires, revoked (never the secret)."""
+    tokens = _accounts().tokens.all()
+    _print_rows(
+        ("name", "user", "role", "created", "expires", "revoked"),
+        (
+            (
+                t.name,
+                t.user or "-",
+                t.role.value,
+                _shown(t.created_at),
+                _shown(t.expires_at),
+                _shown(t.revoked_at),
+            )
+            for t in tokens
+        ),
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name (as `token list` shows it).")],
+) -> None:
+    """Revoke the tokens with this name (a running API notices within 10 seconds)."""
+    from services.infra.auth import TokenNotFound
+
+    try:
+        revoked = _accounts().tokens.revoke(name)
+    except TokenNotFound as exc:
+        _fail(str(exc))
+    _say(f"revoked {revoked} token(s) named {name}")
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="The user's name (recorded as who acted).")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")],
+    team: Annotated[str | None, typer.Option(help="The user's team.")] = None,
+) -> None:
+    """Create a user. The password is read from standard input when that is not a
+    terminal; otherwise one is generated and printed alone on the last line."""
+    from services.infra.accounts import UserExists
+    from services.infra.auth import InvalidName
+    from services.infra.passwords import WeakPassword
+
+    password, generated = _new_password()
+    accounts = _accounts()
+    try:
+        user = accounts.users.create(name, role, password, team=team)
+    except (InvalidName, WeakPassword) as exc:
+        _fail(str(exc), 2)
+    except UserExists as exc:
+        _fail(str(exc))
+    in_team = f" in team {user.team}" if user.team else ""
+    _say(f"created user {user.name} with role {user.role.value}{in_team}")
+    if generated:
+        _say("the generated password; keep it secret, it is not shown again:")
+        print(password)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every user: name, role, team, created, disabled, locked (until)."""
+    users = _accounts().users.all()
+    now = datetime.now(UTC)  # a lock that has ended is no lock
+    _print_rows(
+        ("name", "role", "team", "created", "disabled", "locked"),
+        (
+            (
+                u.name,
+                u.role.value,
+                u.team or "-",
+                _shown(u.created_at),
+                _shown(u.disabled_at),
+                _shown(u.locked_until if u.locked_until and u.locked_until > now else None),
+            )
+            for u in users
+        ),
+    )
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Disable a user: no more logins, and the user's tokens stop working."""
+    from services.infra.accounts import UserNotFound
+
+    try:
+        _accounts().users.disable(name)
+    except UserNotFound as exc:
+        _fail(str(exc))
+    _say(f"disabled user {name}")
+
+
+@user_app.command("passwd")
+def user_passwd(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Set a user's password (from standard input, or generated and printed alone on
+    the last line, as for `user create`); also lifts a login lock."""
+    from services.infra.accounts import UserNotFound
+    from services.infra.passwords import WeakPassword
+
+    password, generated = _new_password()
+    try:
+        _accounts().users.set_password(name, password)
+    except WeakPassword as exc:
+        _fail(str(exc), 2)
+    except UserNotFound as exc:
+        _fail(str(exc))
+    _say(f"set a new password for user {name}")
+    if generated:
+        _say("the generated password; keep it secret, it is not shown again:")
+        print(password)
 
 
 @app.command()

@@ -92,3 +92,28 @@ class SqlRunner:
         with self.transaction(commit=False) as cursor:
             self.run(cursor, statement, params)
             return [dict(row) for row in cursor.fetchall()]
+
+    def ensure_columns(self, table: str, columns: Mapping[str, str]) -> None:
+        """Adds the columns (name -> type) that a table made by an older version
+        lacks. Processes starting together may race: one adding a column that
+        another has just added is not an error."""
+        for name, kind in columns.items():
+            if name in self._columns(table):
+                continue
+            try:
+                with self.transaction(commit=True) as cursor:
+                    cursor.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            except Exception:
+                if name not in self._columns(table):
+                    raise
+
+    def _columns(self, table: str) -> set[str]:
+        if self.dialect == "sqlite":
+            rows = self.query("SELECT name FROM pragma_table_info(%(t)s)", {"t": table})
+        else:
+            rows = self.query(
+                "SELECT column_name AS name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = %(t)s",
+                {"t": table},
+            )
+        return {row["name"] for row in rows}

@@ -50,6 +50,7 @@ from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
+from services.infra.accounts import UserStore
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.infra.bus import IntakeBus
@@ -61,6 +62,7 @@ from services.infra.locks import schema_lock
 from services.infra.settings import Settings
 from services.infra.sql import SqlRunner
 from services.infra.webhook_tokens import WebhookTokens
+from services.wiring.accounts import Accounts, accounts_on
 from services.wiring.complaints import Complaints, build_complaints
 
 T = TypeVar("T")
@@ -198,10 +200,18 @@ class Hub:
             return SqlBlobStore(db)
 
     @part
-    def tokens(self) -> TokenStore:
+    def accounts(self) -> Accounts:
         db = self.db
         with self.schema_lock():
-            return TokenStore(db)
+            return accounts_on(db, self._now)
+
+    @part
+    def tokens(self) -> TokenStore:
+        return self.accounts.tokens
+
+    @part
+    def users(self) -> UserStore:
+        return self.accounts.users
 
     @part
     def mailgun_tokens(self) -> WebhookTokens:

@@ -30,6 +30,7 @@ from services.entry.api.routes import (
     stream,
     twilio_voice,
     twilio_webhooks,
+    users,
 )
 from services.entry.smtp_receiver import start_smtp_receiver
 from services.wiring.hub import Hub
@@ -51,6 +52,7 @@ API_ROUTERS = (
     complaint_replies.router,
     complaint_analytics.router,
     stream.router,
+    users.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 

@@ -43,7 +43,9 @@ def test_german_numbers_normalise_to_e164(raw: str) -> None:
     assert normalise_phone(raw, "DE") == "+4917612345678"
 
 
-@pytest.mark.parametrize("raw", ["", "hello", "+49", "+49 1234567890123456789"])
+@pytest.mark.parametrize(
+    "raw", ["", "hello", "+49", "+49 1234567890123456789", "+49 0000", "+49 00000000", "0000"]
+)
 def test_impossible_numbers_are_refused_with_the_reason(raw: str) -> None:
     with pytest.raises(InvalidAddress, match="phone number"):
         normalise_phone(raw, "DE")

@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["calls"])
 REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such customer"},
     409: {"description": "Refused: not configured, opted out, quiet hours, no number"},
+    422: {"description": "A phone number is not valid (or another field is malformed)"},
 }
 
 
@@ -56,7 +57,9 @@ async def place_call(
         return await anyio.to_thread.run_sync(run)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
+    except InvalidAddress as exc:  # a malformed number in the request, not a refusal
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except CommandRefused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
 
@@ -88,5 +91,7 @@ async def record_call_note(
         return await anyio.to_thread.run_sync(run)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
+    except InvalidAddress as exc:  # a malformed number in the request, not a refusal
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except CommandRefused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc

@@ -140,7 +140,11 @@ async def get_interaction(
     "/customers/{customer_id}/messages",
     summary="Send a message to the customer",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={404: {"description": "No such customer"}, 409: {"description": "Refused"}},
+    responses={
+        404: {"description": "No such customer"},
+        409: {"description": "Refused"},
+        422: {"description": "The `to` number is not valid (or another field is malformed)"},
+    },
 )
 async def send_message(
     hub: HubDep,
@@ -185,7 +189,9 @@ async def send_message(
             answer, last = await anyio.to_thread.run_sync(send_by_provider)
     except CustomerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer {exc}") from exc
-    except (CommandRefused, InvalidAddress) as exc:
+    except InvalidAddress as exc:  # a malformed number in the request, not a refusal
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except CommandRefused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
     def settle() -> None:

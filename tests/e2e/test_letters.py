@@ -252,3 +252,22 @@ def test_letter_commands_are_validated(
     assert too_long_sms.status_code == 422
     bad_address = api.put(f"/customers/{customer_id}/postal-address", json={"name": "x"})
     assert bad_address.status_code == 422
+
+
+def test_a_new_customer_from_a_letter_has_the_senders_name_and_is_found_by_it(
+    hub: Hub, api: Any
+) -> None:
+    fields = {
+        "sender_name": "Thomas Weber",
+        "street": "Lindenallee 8",
+        "postal_code": "20095",
+        "city": "Hamburg",
+    }
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+    answer = register(api, "scan-weber-1", png, fields, "scan.png")
+    assert answer.status_code == 201, answer.text
+    customer_id = answer.json()["customer_id"]
+    assert api.get(f"/customers/{customer_id}").json()["display_name"] == "Thomas Weber"
+    found = api.get("/customers", params={"q": "Weber"}).json()["items"]
+    assert [c["customer_id"] for c in found] == [customer_id]
+    assert found[0]["display_name"] == "Thomas Weber"

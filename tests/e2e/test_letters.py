@@ -96,7 +96,7 @@ def test_a_letter_from_the_api_is_a_din_5008_pdf_in_the_outbox_and_in_the_timeli
     reader = PdfReader(io.BytesIO(pdf))
     text = reader.pages[0].extract_text()
     assert "Ihre Reklamation vom 3. März" in text
-    assert "erstatten Ihnen 42,00 EUR" in text
+    assert "erstatten Ihnen 42,00 €." in text
     assert "Guten Tag Frau Erika Müller," in text
     # The address block: in order, inside the window of a DIN 5008 form B letter
     # (85 x 45 mm at 20 mm from the left and 45 mm from the top), below the

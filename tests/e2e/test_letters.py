@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from adapters.post.verify import post_signature
+from events import LetterReceived
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
@@ -200,8 +202,13 @@ def test_an_inbound_scan_registered_twice_is_one_letter_found_by_its_text(
 
     found = api.get("/customers", params={"q": "Vertrag Nr. 4711"}).json()["items"]
     assert [c["customer_id"] for c in found] == [customer_id]
-    blobs = list((Path(hub.settings.data_dir) / "blobs" / "letters").iterdir())
-    assert len(blobs) == 1 and blobs[0].read_bytes() == scan
+    # The scan is in the hub's blob store, as raw emails are: files when embedded,
+    # the database on PostgreSQL (no API replica's local disk).
+    [received] = hub.store.stream(UUID(first.json()["interaction_id"]))
+    assert isinstance(received, LetterReceived)
+    assert hub.blobs.get(received.document_sha256) == scan
+    if hub.settings.database_url:
+        assert not (Path(hub.settings.data_dir) / "blobs").exists()
 
 
 def test_an_unknown_sender_becomes_a_customer_and_images_have_no_text(hub: Hub, api: Any) -> None:

@@ -91,7 +91,7 @@ async def register_inbound_letter(
     if len(data) > MAX_SCAN_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the scan exceeds 25 MB")
     try:
-        content_type, _ = scans.sniff(data)
+        content_type = scans.sniff(data)[0]
         text, pages = (
             await anyio.to_thread.run_sync(scans.pdf_text, data)
             if content_type == "application/pdf"

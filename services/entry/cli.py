@@ -73,16 +73,31 @@ def serve(
     from services.wiring.hub import build_hub
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
+    configured = _settings()
+    settings = configured.listening_on(host, port)
     with _exclusive(settings, "projector"):
         hub = build_hub(settings)
         where = (
             "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
         )
         console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+        _say_signature_url(settings, derived=settings is not configured)
         if settings.smtp_listen:
             console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
+
+
+def _say_signature_url(settings: Settings, *, derived: bool) -> None:
+    # A webhook signed for another URL is refused (403): say which one counts.
+    source = (
+        "from --host/--port; set CONTACTHUB_PUBLIC_URL if providers call another address"
+        if derived
+        else "CONTACTHUB_PUBLIC_URL"
+    )
+    console.print(
+        f"contacthub: webhook signatures are checked against {settings.public_url} ({source})",
+        soft_wrap=True,  # one line, whatever the terminal's width: logs are grepped
+    )
 
 
 def _logging() -> None:
@@ -132,7 +147,9 @@ def run_gateway(
     from services.wiring.hub import build_hub
 
     _logging()
-    settings = _distributed(kafka=True)
+    configured = _distributed(kafka=True)
+    settings = configured.listening_on(host, port)
+    _say_signature_url(settings, derived=settings is not configured)
     try:
         asyncio.run(ensure_topics(settings))
     except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile

@@ -206,15 +206,16 @@ class ComplaintPlan:
 def plan_complaint(rng: random.Random, now: datetime) -> ComplaintPlan:
     """Wall-clock delays chosen against the default SLA targets (normal priority:
     4 business hours to answer, 16 to resolve): a wall-clock delay is never
-    shorter than the business time in it, and 4 days or more always hold more
-    than 16 business hours, weekends and holidays included."""
+    shorter than the business time in it, so 3 hours to answer and a day to
+    resolve are on time; 4 days or more hold more than 16 business hours unless
+    holidays fill them, so those are late."""
     kind = rng.random()
     if kind < 0.2:  # came in today: open, well within its SLA
         at = now - timedelta(minutes=rng.uniform(5, 8 * 60))
     elif kind < 0.3:  # a day or two old
         at = now - timedelta(hours=rng.uniform(8, 72))
     else:
-        at = now - timedelta(days=rng.uniform(3, 700))
+        at = now - timedelta(days=rng.uniform(3, 365))
     on_time_reply = rng.random() < 0.9
     reply = (
         timedelta(minutes=rng.uniform(5, 180))
@@ -378,9 +379,16 @@ class DemoLoad:
     cases: list[DemoCase]
 
 
-def demo_loaded(store: EventStore, *, secret: bytes, seed: int) -> bool:
-    """Whether the sample with this seed is in the store (its first customer is)."""
-    first = next(generate(customers=1, interactions=1, secret=secret, seed=seed, now=_now()))
+def demo_loaded(
+    store: EventStore, *, secret: bytes, customers: int, interactions: int, seed: int
+) -> bool:
+    """Whether this sample is in the store: its first customer is (their id
+    derives from their number alone, whatever the clock says now)."""
+    first = next(
+        generate(
+            customers=customers, interactions=interactions, secret=secret, seed=seed, now=_now()
+        )
+    )
     return store.exists(first.events[0].originator_id)
 
 

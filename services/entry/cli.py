@@ -254,7 +254,8 @@ def demo(
     hub = build_hub(_settings())
     already = f"demo data with seed {seed} is already loaded (another: --seed N)"
     # Loading the same sample twice is a no-op, so `demo && serve` can be re-run.
-    if demo_loaded(hub.store, secret=hub.address_secret, seed=seed):
+    sample = {"customers": customers, "interactions": interactions, "seed": seed}
+    if demo_loaded(hub.store, secret=hub.address_secret, **sample):  # nothing to start
         console.print(already)
         return
     # Transient: each bar is erased when its step ends, however it ends, so no

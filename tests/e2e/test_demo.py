@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from projections.complaints.view import CaseFilter
+from services.app.demo import demo_loaded
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
 
@@ -61,6 +62,10 @@ def test_the_demo_history_ends_now_and_its_open_cases_are_mostly_within_their_sl
         )
         assert newest > datetime.now(UTC) - timedelta(days=1)
         before = hub.store.max_notification_id()
+        # A second run sees that this sample is loaded before it starts anything.
+        sample = {"customers": 120, "interactions": 1200, "secret": hub.address_secret}
+        assert demo_loaded(hub.store, seed=42, **sample)
+        assert not demo_loaded(hub.store, seed=43, **sample)
     finally:
         hub.close()
     assert "recorded 120 customers with 1200 interactions" in first.stderr

@@ -30,8 +30,10 @@ def normalise_phone(raw: str, default_region: str = "DE") -> str:
         parsed = phonenumbers.parse(raw.strip(), default_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidAddress(f"not a phone number: {raw!r} ({exc})") from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidAddress(f"not a possible phone number: {raw!r}")
+    # "Possible" checks only the length (`+49 0000` passes); "valid" checks the
+    # number against the country's numbering plan, so typos fail here, not at Twilio.
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidAddress(f"not a valid phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

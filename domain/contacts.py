@@ -17,6 +17,7 @@ from events import (
     CustomerRegistered,
     Event,
     InboundEvent,
+    LetterReceived,
     address_claim_id,
     customer_id_for_address,
     provider_event_id,
@@ -45,10 +46,12 @@ def plan_inbound(
     (customer, their stream's last version) of the customer owning the same
     address on a sibling channel: an unclaimed address is linked to them
     instead of registering a new customer.
-    `display_name` is the sender's name where the channel tells it (email).
+    `display_name` is the sender's name where the channel tells it (email);
+    otherwise the message's own sender name is used, if it has one (a letter).
     """
     if already_recorded:
         return None
+    display_name = display_name or sender_name(message)
     key = message.address_key
     events: list[Event] = []
     customer_id = claimed_by
@@ -94,6 +97,14 @@ def plan_inbound(
         ]
     events.append(message.recorded(customer_id=customer_id, originator_version=1, recorded_at=now))
     return InboundPlan(customer_id=customer_id, events=events)
+
+
+def sender_name(message: InboundEvent) -> str:
+    """The sender's name as the message itself states it: a letter is signed with
+    one; SMS, WhatsApp and calls carry only a number, so they have none."""
+    if isinstance(message, LetterReceived):
+        return message.sender_name.strip()
+    return ""
 
 
 def _link_to_existing(

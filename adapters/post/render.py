@@ -4,8 +4,8 @@ Form B puts the address field 45 mm from the top and 20 mm from the left edge,
 85 x 45 mm: a 17.7 mm zone for the return address and notes, then the address
 zone. A window envelope (DL, C5/6) shows exactly that field, so the provider
 needs nothing but the PDF. Fold marks at 105 and 210 mm, the punch mark at
-148.5 mm. fpdf2's built-in Helvetica covers Latin-1 (German included); other
-characters are replaced, not dropped silently.
+148.5 mm. The text is set in an embedded Unicode font (adapters/post/fonts.py),
+so the euro sign and letters beyond Latin-1 print as written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from datetime import date
 
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from adapters.post.fonts import letter_font
 
 # DIN 5008 form B geometry, in millimetres.
 PAGE_WIDTH = 210.0
@@ -34,22 +36,6 @@ FOLD_MARKS = (105.0, 210.0)
 PUNCH_MARK = 148.5
 ADDRESS_LINE = 4.2
 MAX_ADDRESS_LINES = 6
-
-# Typographic signs outside Latin-1, by code point (so the source shows no look-alikes).
-_TYPOGRAPHY = str.maketrans(
-    {
-        "\u20ac": "EUR",  # euro sign
-        "\u2013": "-",  # en dash
-        "\u2014": "-",  # em dash
-        "\u201e": '"',  # low double quote
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201a": "'",  # low single quote
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u2026": "...",  # ellipsis
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -89,43 +75,42 @@ def letter_text(content: LetterContent) -> str:
     )
 
 
-def latin1(text: str) -> str:
-    """Text the built-in PDF fonts can show: typographic signs spelled out, the rest '?'."""
-    return text.translate(_TYPOGRAPHY).encode("latin-1", errors="replace").decode("latin-1")
-
-
 def render_letter(content: LetterContent) -> RenderedLetter:
     if not content.recipient_lines:
         raise ValueError("a letter needs a recipient address")
     if len(content.recipient_lines) > MAX_ADDRESS_LINES:
         raise ValueError(f"the address has more than {MAX_ADDRESS_LINES} lines")
     text = letter_text(content)
+    font = letter_font()
+    shown = font.printable
     pdf = FPDF(format="A4", unit="mm")
+    for style, path in font.files.items():
+        pdf.add_font(font.family, style, path)
     pdf.set_margins(LEFT_MARGIN, 20.0, RIGHT_MARGIN)
     pdf.set_auto_page_break(auto=True, margin=25.0)
-    pdf.set_title(latin1(content.subject))
+    pdf.set_title(content.subject)
     pdf.set_creator("contacthub")
     pdf.add_page()
     _marks(pdf)
     # Return address: one small line at the top of the note zone.
-    pdf.set_font("Helvetica", size=7)
+    pdf.set_font(font.family, size=7)
     pdf.set_xy(FIELD_LEFT + INDENT, FIELD_TOP + 3.0)
-    pdf.cell(FIELD_WIDTH - INDENT, 3.0, latin1(content.sender_line))
+    pdf.cell(FIELD_WIDTH - INDENT, 3.0, shown(content.sender_line))
     # The address zone, as the envelope window shows it.
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(font.family, size=10)
     y = FIELD_TOP + NOTE_ZONE
     for line in content.recipient_lines:
         pdf.set_xy(FIELD_LEFT + INDENT, y)
-        pdf.cell(FIELD_WIDTH - INDENT, ADDRESS_LINE, latin1(line))
+        pdf.cell(FIELD_WIDTH - INDENT, ADDRESS_LINE, shown(line))
         y += ADDRESS_LINE
     pdf.set_xy(INFO_LEFT, INFO_TOP)
     pdf.cell(PAGE_WIDTH - RIGHT_MARGIN - INFO_LEFT, 5.0, f"Datum: {content.dated:%d.%m.%Y}")
-    pdf.set_font("Helvetica", style="B", size=11)
+    pdf.set_font(font.family, style="B", size=11)
     pdf.set_xy(LEFT_MARGIN, SUBJECT_TOP)
-    pdf.multi_cell(0, 5.5, latin1(content.subject))
+    pdf.multi_cell(0, 5.5, shown(content.subject))
     pdf.ln(6)
-    pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 5.5, latin1(text))
+    pdf.set_font(font.family, size=11)
+    pdf.multi_cell(0, 5.5, shown(text))
     data = bytes(pdf.output())
     return RenderedLetter(
         pdf=data, pages=pdf.pages_count, sha256=hashlib.sha256(data).hexdigest(), text=text

@@ -1,4 +1,4 @@
-"""Scanned inbound letters: what kind of file, its text, and where the blob goes.
+"""Scanned inbound letters: what kind of file, and its text.
 
 Text comes from the PDF's own text layer (pypdf); images and image-only PDFs
 have none here (no OCR), and are still registered, with an empty text.
@@ -6,10 +6,8 @@ have none here (no OCR), and are still registered, with an empty text.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -47,15 +45,3 @@ def pdf_text(data: bytes) -> tuple[str, int]:
         raise UnreadableScan(f"the PDF cannot be read: {exc}") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     return text[:MAX_TEXT], max(len(pages), 1)
-
-
-def store_blob(folder: Path, data: bytes, extension: str) -> str:
-    """Writes the scan under its SHA-256 (a rescan of the same file is one blob)."""
-    digest = hashlib.sha256(data).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.{extension}"
-    if not path.exists():
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.write_bytes(data)
-        partial.replace(path)
-    return digest

@@ -57,13 +57,14 @@ def _exclusive(settings: Settings, name: str) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _progress() -> Progress:
+def _progress(*, transient: bool = False) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
+        transient=transient,
     )
 
 
@@ -80,16 +81,31 @@ def serve(
     from services.wiring.hub import build_hub
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
+    configured = _settings()
+    settings = configured.listening_on(host, port)
     with _exclusive(settings, "projector"):
         hub = build_hub(settings)
         where = (
             "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
         )
         console.print(f"contacthub: events in {where}; listening on http://{host}:{port}")
+        _say_signature_url(settings, derived=settings is not configured)
         if settings.smtp_listen:
             console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
+
+
+def _say_signature_url(settings: Settings, *, derived: bool) -> None:
+    # A webhook signed for another URL is refused (403): say which one counts.
+    source = (
+        "from --host/--port; set CONTACTHUB_PUBLIC_URL if providers call another address"
+        if derived
+        else "CONTACTHUB_PUBLIC_URL"
+    )
+    console.print(
+        f"contacthub: webhook signatures are checked against {settings.public_url} ({source})",
+        soft_wrap=True,  # one line, whatever the terminal's width: logs are grepped
+    )
 
 
 def _logging() -> None:
@@ -139,7 +155,9 @@ def run_gateway(
     from services.wiring.hub import GATEWAY_PARTS, build_hub
 
     _logging()
-    settings = _distributed(kafka=True)
+    configured = _distributed(kafka=True)
+    settings = configured.listening_on(host, port)
+    _say_signature_url(settings, derived=settings is not configured)
     try:
         asyncio.run(ensure_topics(settings))
     except Exception as exc:  # the broker may come later; publishing answers 503 meanwhile
@@ -422,17 +440,26 @@ def demo(
     interactions: Annotated[int, typer.Option(min=1)] = 20000,
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
 ) -> None:
-    """Load realistic sample data (German and English SMS histories)."""
+    """Load realistic sample data (German and English SMS histories up to now, with
+    complaint cases: today's open ones, a few overdue, most resolved in time)."""
     from eventsourcing.persistence import IntegrityError
 
-    from services.app.demo import load_demo
+    from services.app.demo import demo_loaded, load_demo, resolve_demo_cases
     from services.wiring.hub import build_hub
 
-    hub = build_hub(_settings(), parts=("store", "address_secret", "projector"))
-    with _progress() as progress:
+    hub = build_hub(_settings())
+    already = f"demo data with seed {seed} is already loaded (another: --seed N)"
+    # Loading the same sample twice is a no-op, so `demo && serve` can be re-run.
+    sample = {"customers": customers, "interactions": interactions, "seed": seed}
+    if demo_loaded(hub.store, secret=hub.address_secret, **sample):  # nothing to start
+        console.print(already)
+        return
+    # Transient: each bar is erased when its step ends, however it ends, so no
+    # half-drawn bar is left behind; a line per finished step says what was done.
+    with _progress(transient=True) as progress:
         task = progress.add_task("recording interactions", total=interactions)
         try:
-            written = load_demo(
+            loaded = load_demo(
                 hub.store,
                 secret=hub.address_secret,
                 customers=customers,
@@ -440,14 +467,27 @@ def demo(
                 seed=seed,
                 progress=lambda n: progress.advance(task, n),
             )
-        except IntegrityError:
-            # Loading the same sample twice is a no-op, so `demo && serve` can be re-run.
-            console.print(f"demo data with seed {seed} is already loaded (another: --seed N)")
+        except IntegrityError:  # another run loaded it meanwhile
+            console.print(already)
             return
+        progress.remove_task(task)
+        console.print(f"recorded {customers} customers with {loaded.interactions} interactions")
+        task = progress.add_task("opening complaint cases", total=None)
+        intake = hub.complaints.intake
+        intake.catch_up()
+        resolved = resolve_demo_cases(hub.complaints.desk, loaded.cases)
+        intake.catch_up()
+        intake.flush()
+        progress.remove_task(task)
         total = hub.store.max_notification_id() - hub.projector.position
-        task2 = progress.add_task("projecting read models", total=total * len(hub.views.all))
-        hub.projector.catch_up(progress=lambda n: progress.advance(task2, n))
-    console.print(f"loaded {customers} customers with {written} interactions")
+        task = progress.add_task("projecting read models", total=total * len(hub.views.all))
+        hub.projector.catch_up(progress=lambda n: progress.advance(task, n))
+        # The SLA clock's breaches and warnings due by now, as `serve` would raise them.
+        hub.complaints.scheduler.tick()
+        hub.projector.catch_up()
+        progress.remove_task(task)
+    cases = len(hub.views.complaints.all_case_ids())
+    console.print(f"loaded {cases} complaint cases ({resolved} resolved by the demo's agents)")
 
 
 @app.command()

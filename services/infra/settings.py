@@ -20,6 +20,18 @@ class ComplaintRuleSetting(BaseModel):
     category: str | None = None
 
 
+# Addresses that mean "every interface": no client calls them, loopback stands in.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+def local_url(host: str, port: int) -> str:
+    """The base URL of an HTTP server listening on host:port."""
+    host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONTACTHUB_", env_file=".env", extra="ignore", frozen=True
@@ -77,7 +89,8 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL providers call; webhook signatures are checked against it.",
+        description="Base URL providers call; webhook signatures are checked against it. "
+        "Unset, `serve` and `run gateway` derive it from their --host and --port.",
     )
     master_key: str | None = Field(
         default=None,
@@ -205,6 +218,14 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("CONTACTHUB_SMTP_LISTEN must be host:port, e.g. 0.0.0.0:2525")
         return value
+
+    def listening_on(self, host: str, port: int) -> Settings:
+        """These settings for an HTTP server on host:port: without an explicit
+        CONTACTHUB_PUBLIC_URL, providers are taken to call that address, so the
+        webhook signatures are checked against it (not against the default port)."""
+        if "public_url" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"public_url": local_url(host, port)})
 
     def smtp_listen_address(self) -> tuple[str, int] | None:
         if not self.smtp_listen:

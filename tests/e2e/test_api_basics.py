@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from services.infra.auth import Role
 from services.wiring.hub import Hub
+from tests.support.hub import inbound_sms_form, post_signed, settle, wait_until
 
 CUSTOMER = "00000000-0000-4000-8000-000000000000"
 
@@ -84,6 +86,39 @@ def test_health_readiness_and_metrics(client: httpx.Client, base_url: str) -> No
     metrics = client.get(base_url + "/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert "contacthub_store_position" in metrics.text
+
+
+def recorded_events_metric(client: httpx.Client, base_url: str) -> float:
+    lines = client.get(base_url + "/metrics").text.splitlines()
+    [value] = [
+        line.split()[1]
+        for line in lines
+        if line.startswith("contacthub_recorded_events_")
+        and line.split()[0] == "contacthub_recorded_events_total"
+    ]
+    return float(value)
+
+
+def test_the_recorded_events_metric_counts_every_event_appended(
+    hub: Hub, client: httpx.Client, base_url: str, api: Any
+) -> None:
+    start = settle(hub)
+    counted = recorded_events_metric(client, base_url)
+    # A first SMS registers a customer (4 events); a reply to it appends more.
+    form = inbound_sms_form(301, "+4917612345679", "Hallo")
+    assert post_signed(client, base_url, "/webhooks/twilio/sms", form).status_code == 200
+    [customer] = wait_until(
+        lambda: api.get("/customers", params={"q": "+4917612345679"}).json()["items"]
+    )
+    note = api.post(
+        f"/customers/{customer['customer_id']}/call-notes",
+        json={"outcome": "answered", "notes": "ruft zurück"},
+    )
+    assert note.status_code == 201, note.text
+    end = settle(hub)
+    appended = len(hub.store.notifications(start, end - start + 100))
+    assert appended >= 5
+    assert recorded_events_metric(client, base_url) - counted == appended
 
 
 def test_schema_command_writes_a_json_schema_per_event(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from adapters.post.verify import post_signature
+from events import LetterReceived
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
@@ -96,7 +98,7 @@ def test_a_letter_from_the_api_is_a_din_5008_pdf_in_the_outbox_and_in_the_timeli
     reader = PdfReader(io.BytesIO(pdf))
     text = reader.pages[0].extract_text()
     assert "Ihre Reklamation vom 3. März" in text
-    assert "erstatten Ihnen 42,00 EUR" in text
+    assert "erstatten Ihnen 42,00 €." in text
     assert "Guten Tag Frau Erika Müller," in text
     # The address block: in order, inside the window of a DIN 5008 form B letter
     # (85 x 45 mm at 20 mm from the left and 45 mm from the top), below the
@@ -200,8 +202,13 @@ def test_an_inbound_scan_registered_twice_is_one_letter_found_by_its_text(
 
     found = api.get("/customers", params={"q": "Vertrag Nr. 4711"}).json()["items"]
     assert [c["customer_id"] for c in found] == [customer_id]
-    blobs = list((Path(hub.settings.data_dir) / "blobs" / "letters").iterdir())
-    assert len(blobs) == 1 and blobs[0].read_bytes() == scan
+    # The scan is in the hub's blob store, as raw emails are: files when embedded,
+    # the database on PostgreSQL (no API replica's local disk).
+    [received] = hub.store.stream(UUID(first.json()["interaction_id"]))
+    assert isinstance(received, LetterReceived)
+    assert hub.blobs.get(received.document_sha256) == scan
+    if hub.settings.database_url:
+        assert not (Path(hub.settings.data_dir) / "blobs").exists()
 
 
 def test_an_unknown_sender_becomes_a_customer_and_images_have_no_text(hub: Hub, api: Any) -> None:
@@ -252,3 +259,22 @@ def test_letter_commands_are_validated(
     assert too_long_sms.status_code == 422
     bad_address = api.put(f"/customers/{customer_id}/postal-address", json={"name": "x"})
     assert bad_address.status_code == 422
+
+
+def test_a_new_customer_from_a_letter_has_the_senders_name_and_is_found_by_it(
+    hub: Hub, api: Any
+) -> None:
+    fields = {
+        "sender_name": "Thomas Weber",
+        "street": "Lindenallee 8",
+        "postal_code": "20095",
+        "city": "Hamburg",
+    }
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+    answer = register(api, "scan-weber-1", png, fields, "scan.png")
+    assert answer.status_code == 201, answer.text
+    customer_id = answer.json()["customer_id"]
+    assert api.get(f"/customers/{customer_id}").json()["display_name"] == "Thomas Weber"
+    found = api.get("/customers", params={"q": "Weber"}).json()["items"]
+    assert [c["customer_id"] for c in found] == [customer_id]
+    assert found[0]["display_name"] == "Thomas Weber"

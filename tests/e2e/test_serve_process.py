@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.sms.verify import twilio_signature
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
 from tests.support.hub import (
@@ -185,3 +186,32 @@ def test_replay_refuses_to_run_beside_a_live_projector(env: dict[str, str], tmp_
         proc.wait(timeout=20)
     done = subprocess.run([CLI, "replay"], env=env, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_serve_on_another_port_checks_webhook_signatures_against_that_port(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # No CONTACTHUB_PUBLIC_URL: the URL providers sign is the one serve listens on.
+    port = free_port()
+    env = {k: v for k, v in env.items() if k != "CONTACTHUB_PUBLIC_URL"}
+    proc = start_serve(env, port, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=10) as client:
+            form = inbound_sms_form(401, "+4917612345671", "Hallo")
+            signed_for_default = twilio_signature(
+                AUTH_TOKEN, "http://127.0.0.1:8000/webhooks/twilio/sms", form
+            )
+            refused = post_signed(
+                client, base, "/webhooks/twilio/sms", form, signature=signed_for_default
+            )
+            assert refused.status_code == 403
+            accepted = post_signed(client, base, "/webhooks/twilio/sms", form)
+            assert accepted.status_code == 200, accepted.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    said = stderr.decode()
+    assert f"webhook signatures are checked against {base} (from --host/--port" in said
+    store = build_hub(settings_of(env)).store
+    assert len(store.notifications(0, 100)) == 4  # one customer, one message

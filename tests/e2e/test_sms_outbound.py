@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 
 from services.wiring.hub import Hub
-from tests.support.hub import inbound_sms_form, post_signed, wait_until
+from tests.support.hub import inbound_sms_form, post_signed, settle, wait_until
 from tests.support.twilio_standin import TwilioStandIn, message_status_params
 
 
@@ -124,3 +124,26 @@ def test_sending_to_an_unknown_customer_is_404(api: Any) -> None:
         json={"channel": "sms", "body": "x"},
     )
     assert response.status_code == 404
+
+
+def test_a_number_that_is_not_in_any_numbering_plan_is_422_and_changes_nothing(
+    hub: Hub, client: httpx.Client, base_url: str, api: Any, twilio: TwilioStandIn
+) -> None:
+    # "+49 0000" has a possible length but no German number looks like it.
+    customer_id = a_customer(client, base_url, api, "+4917612345670")
+    before = settle(hub)
+    message = api.post(
+        f"/customers/{customer_id}/messages",
+        json={"channel": "sms", "body": "Hallo", "to": "+49 0000"},
+    )
+    assert message.status_code == 422, message.text
+    assert "+49 0000" in message.json()["detail"]
+    call = api.post(f"/customers/{customer_id}/calls", json={"agent_phone": "+49 0000"})
+    assert call.status_code == 422, call.text
+    assert "+49 0000" in call.json()["detail"]
+    inbound = post_signed(
+        client, base_url, "/webhooks/twilio/sms", inbound_sms_form(98, "+49 0000", "Hallo")
+    )
+    assert inbound.status_code == 422
+    assert hub.store.max_notification_id() == before
+    assert twilio.messages == [] and twilio.calls == []

@@ -13,6 +13,7 @@ from events import (
     AddressClaimed,
     ChannelAddressLinked,
     CustomerRegistered,
+    LetterReceived,
     SmsReceived,
     address_claim_id,
     provider_event_id,
@@ -43,7 +44,9 @@ def test_german_numbers_normalise_to_e164(raw: str) -> None:
     assert normalise_phone(raw, "DE") == "+4917612345678"
 
 
-@pytest.mark.parametrize("raw", ["", "hello", "+49", "+49 1234567890123456789"])
+@pytest.mark.parametrize(
+    "raw", ["", "hello", "+49", "+49 1234567890123456789", "+49 0000", "+49 00000000", "0000"]
+)
 def test_impossible_numbers_are_refused_with_the_reason(raw: str) -> None:
     with pytest.raises(InvalidAddress, match="phone number"):
         normalise_phone(raw, "DE")
@@ -89,3 +92,27 @@ def test_a_known_sender_adds_only_the_message() -> None:
 
 def test_a_recorded_message_plans_nothing() -> None:
     assert plan_inbound(message(), claimed_by=None, already_recorded=True, now=AT) is None
+
+
+def test_a_first_letter_registers_the_customer_under_the_senders_name() -> None:
+    scan_id = "scan-name-1"
+    event_id = provider_event_id("post", "scan", scan_id)
+    letter = LetterReceived(
+        event_id=event_id,
+        originator_id=event_id,
+        occurred_at=AT,
+        scan_id=scan_id,
+        sender_name=" Thomas Weber ",
+        from_address="Lindenallee 8, 20095 Hamburg",
+        address_key=address_key(SECRET, "letter", "thomas weber|lindenallee 8|20095"),
+        content_type="image/png",
+        document_sha256="0" * 64,
+    )
+    plan = plan_inbound(letter, claimed_by=None, already_recorded=False, now=AT)
+    assert plan is not None
+    [registered] = [e for e in plan.events if isinstance(e, CustomerRegistered)]
+    assert registered.display_name == "Thomas Weber"
+    # An SMS tells no name: the customer stays unnamed until an agent names them.
+    sms = plan_inbound(message(), claimed_by=None, already_recorded=False, now=AT)
+    assert sms is not None
+    assert [e.display_name for e in sms.events if isinstance(e, CustomerRegistered)] == [""]

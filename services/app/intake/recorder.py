@@ -75,6 +75,18 @@ class Recorder:
         self.store = store
         self.clock = clock
         self.email_thread_window = email_thread_window
+        # Told how many events each committed write appended (the API's metrics).
+        self._written_observers: list[Callable[[int], None]] = []
+
+    def on_written(self, observer: Callable[[int], None]) -> None:
+        """Calls `observer(n)` after each write that appended n > 0 events."""
+        self._written_observers.append(observer)
+
+    def _written(self, ids: list[int]) -> list[int]:
+        if ids:
+            for observer in self._written_observers:
+                observer(len(ids))
+        return ids
 
     def record(self, intake: Event) -> Recorded:
         for _ in range(MAX_ATTEMPTS):
@@ -100,11 +112,11 @@ class Recorder:
         return decided
 
     def _write(self, events: list[Event]) -> list[int]:
-        return self.store.append(events) if events else []
+        return self._written(self.store.append(events)) if events else []
 
     def append(self, events: list[Event]) -> Recorded:
         """Appends events decided elsewhere (API commands); conflicts propagate."""
-        ids = self.store.append(events) if events else []
+        ids = self._written(self.store.append(events)) if events else []
         customer = events[0].customer_id if events else None
         return Recorded(customer, tuple(ids))
 

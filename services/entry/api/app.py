@@ -107,6 +107,9 @@ def create_app(
     app.state.hub = hub
     app.state.metrics = new_metrics()
     add_error_handlers(app)
+    # Every write of this process goes through the hub's recorder: webhooks on
+    # the in-process bus, agent commands, complaint policies.
+    hub.recorder.on_written(app.state.metrics.recorded_events.inc)
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)

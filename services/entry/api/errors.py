@@ -44,10 +44,11 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnknownInteraction: Answer(status.HTTP_404_NOT_FOUND),
     UnknownCall: Answer(status.HTTP_404_NOT_FOUND),
     UnknownLetter: Answer(status.HTTP_404_NOT_FOUND),
+    # A malformed address in the request (e.g. `+49 0000`): not a refusal.
+    InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),
-    InvalidAddress: Answer(status.HTTP_409_CONFLICT),
     IllegalTransition: Answer(status.HTTP_409_CONFLICT),
     CommandConflict: Answer(status.HTTP_409_CONFLICT),
     # Another writer appended to the customer's stream first: nothing was recorded.

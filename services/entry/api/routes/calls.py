@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["calls"])
 REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such customer"},
     409: {"description": "Refused: not configured, opted out, quiet hours, no number"},
+    422: {"description": "A phone number is not valid (or another field is malformed)"},
 }
 
 

@@ -141,7 +141,11 @@ async def get_interaction(
     "/customers/{customer_id}/messages",
     summary="Send a message to the customer",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={404: {"description": "No such customer"}, 409: {"description": "Refused"}},
+    responses={
+        404: {"description": "No such customer"},
+        409: {"description": "Refused"},
+        422: {"description": "The `to` number is not valid (or another field is malformed)"},
+    },
 )
 async def send_message(
     hub: HubDep,

@@ -79,7 +79,7 @@ async def register_inbound_letter(
     if len(data) > MAX_SCAN_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the scan exceeds 25 MB")
     try:
-        content_type, extension = scans.sniff(data)
+        content_type = scans.sniff(data)[0]
         text, pages = (
             await anyio.to_thread.run_sync(scans.pdf_text, data)
             if content_type == "application/pdf"
@@ -87,8 +87,14 @@ async def register_inbound_letter(
         )
     except scans.UnreadableScan as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    folder = hub.settings.data_dir / "blobs" / "letters"
-    sha256 = await anyio.to_thread.run_sync(scans.store_blob, folder, data, extension)
+    # The hub's blob store (files when embedded, the database when distributed),
+    # as for raw emails: any API replica can serve the scan later.
+    try:
+        sha256 = await anyio.to_thread.run_sync(hub.blobs.put, data)
+    except Exception as exc:  # disk full, database down: the scanner must retry
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot store the scan now, retry: {exc}"
+        ) from exc
     event = scan_event(
         scan_id=scan_id,
         sender_name=sender_name.strip(),

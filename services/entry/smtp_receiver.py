@@ -62,7 +62,9 @@ class IntakeHandler:
         except Exception:
             log.exception("SMTP message failed")
             return "451 4.3.0 Cannot store the message now, try again later"
-        return f"250 2.0.0 OK {accepted.kind} {accepted.interaction_id}"
+        # Our own id for this message only: never one the sender could learn
+        # another customer's interaction from.
+        return f"250 2.0.0 OK: queued as {accepted.reference}"
 
 
 async def start_smtp_receiver(

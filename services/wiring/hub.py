@@ -36,6 +36,7 @@ from services.app.consent import ConsentBook
 from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
+from services.app.interactions import Interactions
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -87,6 +88,7 @@ class Hub:
     email: EmailMessaging
     mailgun_tokens: WebhookTokens
     complaints: Complaints
+    interactions: Interactions
     clock: object = field(default=utcnow)
 
     def close(self) -> None:
@@ -260,6 +262,7 @@ def _build_hub(
         email=email,
         mailgun_tokens=WebhookTokens(db, "mailgun"),
         complaints=complaints,
+        interactions=Interactions(store, blobs),
         clock=now,
     )
 

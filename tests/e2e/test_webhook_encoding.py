@@ -1,7 +1,8 @@
 """Webhook forms that are not UTF-8 (Twilio's urlencoded posts, Mailgun's forms)
 are refused with 400 naming the field, and record nothing: never stored
-garbled. Raw MIME in Mailgun's `body-mime` keeps its own charset. Over real
-HTTP, on SQLite and PostgreSQL."""
+garbled. Raw MIME in Mailgun's `body-mime` keeps its own charset; a Mailgun
+form far beyond the message size limit is 413. Over real HTTP, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ import httpx
 
 from adapters.sms.verify import twilio_signature
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import OUR_ADDRESS, mailgun_fields, relay, settings, smtp_port
+from tests.support.email_fixtures import (
+    MAX_MESSAGE_BYTES,
+    OUR_ADDRESS,
+    mailgun_fields,
+    relay,
+    settings,
+    smtp_port,
+)
 from tests.support.hub import AUTH_TOKEN, inbound_sms_form, settle, wait_until
 
 __all__ = ["relay", "settings", "smtp_port"]  # fixtures used by this module
@@ -128,3 +136,17 @@ def test_mailgun_raw_mime_in_its_own_charset_is_read_in_that_charset(
         lambda: (r := api.get(f"/interactions/{interaction}")).status_code == 200 and r.json()
     )
     assert item["summary"] == "Latin — Grüße aus München"
+
+
+def test_a_mailgun_form_far_beyond_the_message_size_limit_is_413_and_records_nothing(
+    hub: Hub, client: httpx.Client, base_url: str
+) -> None:
+    fields = {k: v.encode() for k, v in mailgun_fields().items()} | {
+        "from": b"anna@example.de",
+        "body-plain": b"x" * (2 * MAX_MESSAGE_BYTES + (1 << 20) + 1),
+    }
+    body, headers = multipart(fields)
+    before = settle(hub)
+    response = client.post(base_url + MAILGUN, content=body, headers=headers)
+    assert response.status_code == 413, response.text
+    assert settle(hub) == before

@@ -5,7 +5,8 @@ Both of Mailgun's forms arrive here: the parsed fields (`from`, `subject`,
 (`body-mime`). 200 only once the message is durable; 403 for a wrong
 signature, a stale timestamp or a reused token; 422 for a malformed message,
 400 for a text field that is not UTF-8, 413 for a form far beyond the message
-size limit (all record nothing); 503 when it cannot be stored now, so Mailgun retries.
+size limit (all record nothing); 503 when it cannot be stored now, so Mailgun
+retries.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from services.wiring.hub import Hub, now_of
 router = APIRouter(prefix="/webhooks/email", tags=["webhooks"])
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_FIELDS = 1000
+# A parsed message's form is its parts plus a little framing: bounded by a
+# multiple of the message size limit, so the whole body may be held in memory.
+BODY_LIMIT_FACTOR = 2
+BODY_LIMIT_SLACK = 1 << 20
 
 
 class EmailRecorded(BaseModel):
@@ -54,7 +60,7 @@ async def read_form(
     limit = hub.settings.smtp_max_message_bytes
     body = await bounded_body(request, limit * BODY_LIMIT_FACTOR + BODY_LIMIT_SLACK)
     try:
-        form = await request.form(max_files=100, max_fields=1000, max_part_size=limit)
+        form = await request.form(max_files=100, max_fields=MAX_FIELDS, max_part_size=limit)
         text = text_fields(request.headers["content-type"], body)
     except MultiPartException as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
@@ -82,12 +88,6 @@ async def read_form(
     return fields, files
 
 
-# A parsed message's form is its parts plus a little framing: bounded by a
-# multiple of the message size limit, so the whole body may be held in memory.
-BODY_LIMIT_FACTOR = 2
-BODY_LIMIT_SLACK = 1 << 20
-
-
 async def bounded_body(request: Request, limit: int) -> bytes:
     """The request body, or 413 once it grows past `limit` (read no further)."""
     chunks: list[bytes] = []
@@ -108,9 +108,6 @@ def text_fields(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     if content_type.startswith("multipart/form-data"):
         return multipart_text_fields(content_type, body)
     return urlencoded_fields(body, max_fields=MAX_FIELDS)
-
-
-MAX_FIELDS = 1000
 
 
 def verify(hub: Hub, fields: dict[str, str]) -> str:

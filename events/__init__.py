@@ -3,7 +3,7 @@
 Pydantic v2 models, versioned, with no I/O. Every event shares the envelope in
 `envelope.py`; each stream has a module of its own. Personal data is named in
 each class's `pii_fields`, so the store can encrypt exactly those fields with
-the customer's key, and an erasure can destroy it without rewriting history.
+the customer's key: an erasure destroys the key, and the history stays whole.
 """
 
 from events.complaints import (

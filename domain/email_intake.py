@@ -1,8 +1,9 @@
 """The recorder's whole decision for an inbound email, and for an outbound one.
 
 Inbound: resolve the sender to a customer (`plan_inbound`), thread the message
-(`decide_conversation`), and note it in the customer's subject stream. The
-caller looks everything up and passes it in.
+(`decide_conversation`), note it in the customer's subject stream and in the
+index of its Message-ID (which replies name it by). The caller looks
+everything up and passes it in.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from domain.email_threads import (
     SubjectUse,
     ThreadDecision,
     decide_conversation,
+    names_message_id,
     new_conversation_id,
 )
 from events import (
+    EmailMessageIndexed,
     EmailReceived,
     EmailSent,
     EmailThreaded,
     Event,
     customer_id_for_address,
+    email_message_index_id,
     email_subject_stream_id,
     provider_event_id,
 )
@@ -62,6 +66,23 @@ def threaded_event(
     )
 
 
+def indexed_event(
+    message: EmailReceived, *, customer_id: UUID, index_version: int, now: datetime
+) -> EmailMessageIndexed:
+    assert message.conversation_id is not None
+    return EmailMessageIndexed(
+        event_id=provider_event_id("contacthub", "email-indexed", str(message.originator_id)),
+        originator_id=email_message_index_id(message.message_id),
+        originator_version=index_version + 1,
+        customer_id=customer_id,
+        occurred_at=message.occurred_at,
+        recorded_at=now,
+        causation_id=message.event_id,
+        interaction_id=message.originator_id,
+        conversation_id=message.conversation_id,
+    )
+
+
 def plan_inbound_email(
     message: EmailReceived,
     *,
@@ -69,6 +90,7 @@ def plan_inbound_email(
     already_recorded: bool,
     referenced: Sequence[KnownMessage | None],
     subject_stream: Sequence[Event],
+    index_version: int = 0,
     window: timedelta,
     now: datetime,
 ) -> InboundPlan | None:
@@ -77,13 +99,17 @@ def plan_inbound_email(
     `subject_stream` is the customer's stream for the message's `subject_key`
     (empty for a new customer); its length places the new `EmailThreaded`, so
     two racing messages under one subject conflict and one decides again.
+    `index_version` is the length of the stream indexing its Message-ID, which
+    places the new `EmailMessageIndexed` the same way.
     """
     if already_recorded:
         return None
     customer_id = claimed_by or customer_id_for_address(message.address_key)
     decision = decide_conversation(
         customer_id=customer_id,
-        message_key=message.message_id,
+        # The interaction, not the Message-ID: two emails under one reused
+        # Message-ID that each start a conversation must not share it.
+        message_key=str(message.originator_id),
         referenced=referenced,
         subject_key=message.subject_key,
         subject_uses=subject_uses(subject_stream),
@@ -99,6 +125,12 @@ def plan_inbound_email(
         display_name=message.from_name,
     )
     assert plan is not None
+    if names_message_id(message.message_id):
+        plan.events.append(
+            indexed_event(
+                threaded, customer_id=plan.customer_id, index_version=index_version, now=now
+            )
+        )
     if message.subject_key:
         plan.events.append(
             threaded_event(

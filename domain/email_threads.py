@@ -79,9 +79,18 @@ def message_ids(header: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def message_key(message_id: str | None, raw: bytes) -> str:
-    """What identifies a message: its Message-ID, or the hash of its bytes."""
-    return message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+CONTENT_KEY_PREFIX = "sha256:"
+
+
+def message_key(message_id: str | None, content_digest: str) -> str:
+    """The key a message is threaded by: its Message-ID, or (without one) the
+    digest of its content, which no reply can name."""
+    return message_id or CONTENT_KEY_PREFIX + content_digest
+
+
+def names_message_id(key: str) -> bool:
+    """True if the key is a real Message-ID (one that replies can name)."""
+    return not key.startswith(CONTENT_KEY_PREFIX)
 
 
 def referenced_ids(in_reply_to: Iterable[str], references: Sequence[str]) -> list[str]:

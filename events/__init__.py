@@ -3,7 +3,7 @@
 Pydantic v2 models, versioned, with no I/O. Every event shares the envelope in
 `envelope.py`; each stream has a module of its own. Personal data is named in
 each class's `pii_fields`, so the store can encrypt exactly those fields with
-the customer's key (DESIGN.md, guarantee 5).
+the customer's key: an erasure destroys the key, and the history stays whole.
 """
 
 from events.complaints import (
@@ -30,6 +30,7 @@ from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegis
 from events.email import (
     EmailAttachment,
     EmailDeliveryChanged,
+    EmailMessageIndexed,
     EmailReceived,
     EmailSent,
     EmailStatus,
@@ -43,7 +44,9 @@ from events.ids import (
     complaint_id_for,
     customer_id_for_address,
     email_interaction_id,
+    email_message_index_id,
     email_subject_stream_id,
+    inbound_email_id,
     provider_event_id,
 )
 from events.letters import (
@@ -92,6 +95,7 @@ __all__ = [
     "CustomerReplied",
     "EmailAttachment",
     "EmailDeliveryChanged",
+    "EmailMessageIndexed",
     "EmailReceived",
     "EmailSent",
     "EmailStatus",
@@ -119,7 +123,9 @@ __all__ = [
     "complaint_id_for",
     "customer_id_for_address",
     "email_interaction_id",
+    "email_message_index_id",
     "email_subject_stream_id",
     "event_class",
+    "inbound_email_id",
     "provider_event_id",
 ]

@@ -1,9 +1,13 @@
 """The email stream: one interaction per message, inbound or outbound, and the
 conversations (threads) that group them.
 
-An email interaction's stream id derives from its Message-ID (or, without one,
-from a hash of the raw message), so a redelivered mail finds its stream and
-records nothing new. Conversations are ids only: which messages belong to one
+An outbound email's stream id derives from its Message-ID (ours, so unique);
+an inbound one's from its Message-ID (or, without one, a hash of its content),
+its sender and a digest of what the sender wrote, because senders reuse
+Message-IDs: a redelivered mail finds its stream and records nothing new, a
+different mail under a reused Message-ID is never taken for it. Replies name
+their parents by Message-ID, so `EmailMessageIndexed` lists, per Message-ID,
+the inbound emails that carry it. Conversations are ids only: which messages belong to one
 is recorded on each message (`conversation_id`) and, for the subject fallback,
 in a per-customer subject stream (`EmailThreaded`).
 """
@@ -55,8 +59,8 @@ class EmailReceived(InboundEvent):
     channel: Literal["email"] = "email"
     provider: EmailProvider
     message_id: str = Field(
-        description="The Message-ID without angle brackets; `sha256:<hex>` of the raw "
-        "message when it had none."
+        description="The Message-ID without angle brackets; `sha256:<hex>` of its "
+        "content (`content_sha256`) when it had none."
     )
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
@@ -74,6 +78,11 @@ class EmailReceived(InboundEvent):
     )
     raw_sha256: str | None = Field(
         default=None, description="The raw message in the blob store, by its SHA-256."
+    )
+    content_sha256: str | None = Field(
+        default=None,
+        description="Digest of what the sender wrote (headers without trace headers, "
+        "and the body): with the Message-ID and sender, what identifies the message.",
     )
     conversation_id: UUID | None = Field(
         default=None, description="Set by the recorder when it threads the message."
@@ -117,6 +126,20 @@ class EmailDeliveryChanged(Event):
     source: Literal["relay", "dsn"]
     smtp_code: int | None = None
     diagnostic: str | None = Field(default=None, description="The relay's or DSN's reason.")
+
+
+class EmailMessageIndexed(Event):
+    """An inbound email carrying this Message-ID was recorded.
+
+    Lives in one stream per Message-ID (`email_message_index_id`): several
+    emails may carry one Message-ID (from one sender or several), and a reply
+    names its parent by Message-ID only; threading reads this stream to find
+    the parent of the replying customer.
+    """
+
+    type: Literal["EmailMessageIndexed"] = "EmailMessageIndexed"
+    interaction_id: UUID
+    conversation_id: UUID
 
 
 class EmailThreaded(Event):

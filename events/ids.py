@@ -40,9 +40,26 @@ def customer_id_for_address(address_key: str) -> UUID:
 
 
 def email_interaction_id(message_id: str) -> UUID:
-    """The stream of the email with this Message-ID (inbound or outbound), so a
-    reply's In-Reply-To and References point straight at their streams."""
+    """The stream of an email we send (its Message-ID is ours, so unique), so a
+    reply's In-Reply-To and References point straight at it. Inbound emails
+    recorded before `inbound_email_id` existed have such ids too."""
     return provider_event_id("email", "message", message_id)
+
+
+def inbound_email_id(address_key: str, message_key: str, content_digest: str) -> UUID:
+    """The stream of one inbound email.
+
+    Senders reuse Message-IDs and anyone can copy another's, so the sender (by
+    its keyed hash) and a digest of the content it wrote count too: the same
+    message delivered again maps here, a different one never does.
+    """
+    return provider_event_id("email", "inbound", address_key, message_key, content_digest)
+
+
+def email_message_index_id(message_id: str) -> UUID:
+    """The stream listing the inbound emails that carry one Message-ID: replies
+    name their parent by Message-ID alone, and threading looks it up here."""
+    return provider_event_id("email", "message-index", message_id)
 
 
 def email_subject_stream_id(customer_id: UUID, subject_key: str) -> UUID:

@@ -21,7 +21,13 @@ from events.complaints import (
 )
 from events.consent import ConsentChanged
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
-from events.email import EmailDeliveryChanged, EmailReceived, EmailSent, EmailThreaded
+from events.email import (
+    EmailDeliveryChanged,
+    EmailMessageIndexed,
+    EmailReceived,
+    EmailSent,
+    EmailThreaded,
+)
 from events.envelope import Event
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
@@ -58,6 +64,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EmailSent,
         EmailDeliveryChanged,
         EmailThreaded,
+        EmailMessageIndexed,
         CaseNumberAssigned,
         ComplaintOpened,
         ComplaintCategorised,

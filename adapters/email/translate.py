@@ -1,8 +1,10 @@
 """Pure translation between email (raw MIME, Mailgun's parsed form) and our events.
 
-The event id of an inbound email derives from its Message-ID, or from the
-SHA-256 of its raw bytes when it has none, so the same mail delivered twice
-(SMTP retry, webhook redelivery) maps to the same event.
+The event id of an inbound email derives from its Message-ID (or, without one,
+its content digest), its sender and the digest of what the sender wrote
+(`adapters.email.identity`), so the same mail delivered twice (SMTP retry,
+another relay, webhook redelivery) maps to the same event, and a different
+mail that reuses a Message-ID maps to its own.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from email.utils import format_datetime
 import orjson
 
 from adapters.email import mime
+from adapters.email.identity import content_digest, mailgun_content_digest
 from domain.addresses import InvalidAddress, address_key, normalise_email
 from domain.email_threads import (
     message_ids,
     message_key,
+    names_message_id,
     normalise_message_id,
     normalise_subject,
     subject_key,
 )
-from events import EmailAttachment, EmailReceived, EmailSent, email_interaction_id
+from events import EmailAttachment, EmailReceived, EmailSent, inbound_email_id
 from events.email import EmailProvider
 
 # Mailgun's own fields, not part of the message: never hashed into its identity.
@@ -85,8 +89,10 @@ def inbound_email_event(
     recipients = list(envelope_to) or [a for _, a in mime.addresses(message, "To", "Cc")]
     text, html = mime.bodies(message)
     subject = mime.header(message, "Subject")
-    key = message_key(normalise_message_id(mime.header(message, "Message-ID")), raw)
-    interaction_id = email_interaction_id(key)
+    digest = content_digest(raw)
+    key = message_key(normalise_message_id(mime.header(message, "Message-ID")), digest)
+    sender_key = address_key(address_secret, "email", sender)
+    interaction_id = inbound_email_id(sender_key, key, digest)
     normalised = normalise_subject(subject)
     return EmailReceived(
         event_id=interaction_id,
@@ -98,7 +104,7 @@ def inbound_email_event(
         references=message_ids(mime.header(message, "References")),
         from_address=sender,
         from_name=from_name,
-        address_key=address_key(address_secret, "email", sender),
+        address_key=sender_key,
         to_addresses=_clean_addresses(recipients),
         subject=subject,
         subject_key=subject_key(address_secret, normalised) if normalised else "",
@@ -107,6 +113,7 @@ def inbound_email_event(
         attachments=tuple(meta for meta, _ in mime.attachments(message)),
         sent_at=mime.sent_at(message),
         raw_sha256=hashlib.sha256(raw).hexdigest(),
+        content_sha256=digest,
     )
 
 
@@ -126,14 +133,17 @@ def mailgun_form_event(
     """The intake event for Mailgun's parsed inbound form.
 
     `files` are the posted attachments as (file name, content type, content).
-    Without a Message-Id the identity is the hash of the canonical form, so a
-    redelivery (new token, same message) still maps to the same event.
+    The identity is the Message-Id, the sender and the digest of the message's
+    content (not Mailgun's token or signature), so a redelivery (new token,
+    same message) still maps to the same event.
     """
     from_name, from_address = mime.first_address(fields.get("from", ""))
     sender = sender_address([from_address, fields.get("sender", "")])
     blob = mailgun_form_blob(fields)
-    key = message_key(normalise_message_id(fields.get("Message-Id")), blob)
-    interaction_id = email_interaction_id(key)
+    digest = mailgun_content_digest(fields, files)
+    key = message_key(normalise_message_id(fields.get("Message-Id")), digest)
+    sender_key = address_key(address_secret, "email", sender)
+    interaction_id = inbound_email_id(sender_key, key, digest)
     subject = fields.get("subject", "").strip()
     normalised = normalise_subject(subject)
     html = mime.sanitise_html(fields.get("body-html", ""))
@@ -149,7 +159,7 @@ def mailgun_form_event(
         references=message_ids(fields.get("References")),
         from_address=sender,
         from_name=from_name,
-        address_key=address_key(address_secret, "email", sender),
+        address_key=sender_key,
         to_addresses=_clean_addresses(recipients),
         subject=subject,
         subject_key=subject_key(address_secret, normalised) if normalised else "",
@@ -157,6 +167,7 @@ def mailgun_form_event(
         html=html,
         attachments=tuple(mime.attachment_meta(n, t, d) for n, t, d in files),
         raw_sha256=hashlib.sha256(blob).hexdigest(),
+        content_sha256=digest,
     )
 
 
@@ -199,7 +210,7 @@ def reply_headers(
     """(In-Reply-To, References) for a reply: the parent's references plus the parent.
 
     A parent that had no Message-ID (its key is a hash) cannot be named."""
-    if parent_message_id.startswith("sha256:"):
+    if not names_message_id(parent_message_id):
         return (), tuple(parent_references)
     references = tuple(dict.fromkeys([*parent_references, parent_message_id]))
     return (parent_message_id,), references

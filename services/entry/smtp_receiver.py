@@ -22,6 +22,10 @@ from services.infra.bus import BusUnavailable
 
 log = logging.getLogger(__name__)
 
+# aiosmtpd logs every command line, sender and recipient at INFO: personal data
+# that must not reach the logs. Its warnings (bogus commands, TLS set-up) stay.
+AIOSMTPD_LOGGER = "mail.log"
+
 
 class IntakeHandler:
     """aiosmtpd handler: hooks are looked up by name (handle_RCPT, handle_DATA)."""
@@ -55,6 +59,7 @@ class IntakeHandler:
                 envelope_to=list(envelope.rcpt_tos),
             )
         except MalformedEmail as exc:
+            log.info("SMTP message refused (550)")  # the reason may quote an address
             return f"550 5.6.0 Message refused: {exc}"
         except BusUnavailable as exc:
             log.warning("SMTP message not stored, asked the sender to retry: %s", exc)
@@ -62,7 +67,11 @@ class IntakeHandler:
         except Exception:
             log.exception("SMTP message failed")
             return "451 4.3.0 Cannot store the message now, try again later"
-        return f"250 2.0.0 OK {accepted.kind} {accepted.interaction_id}"
+        # Ids only, never addresses, in the log. The reply names our own id for
+        # this message, never one the sender could learn another customer's
+        # interaction from.
+        log.info("SMTP %s queued as %s", accepted.kind, accepted.reference)
+        return f"250 2.0.0 OK: queued as {accepted.reference}"
 
 
 async def start_smtp_receiver(
@@ -76,6 +85,7 @@ async def start_smtp_receiver(
 ) -> asyncio.Server:
     """Listens on host:port in the running loop; close the returned server to stop."""
     handler = IntakeHandler(gateway, max_recipients=max_recipients)
+    logging.getLogger(AIOSMTPD_LOGGER).setLevel(logging.WARNING)
 
     def protocol() -> Any:
         return SMTP(

@@ -44,6 +44,7 @@ from services.app.consent import ConsentBook
 from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
+from services.app.interactions import Interactions
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -342,6 +343,11 @@ class Hub:
         )
 
     @part
+    def interactions(self) -> Interactions:
+        """An interaction's whole content (text, HTML, attachments), from its stream."""
+        return Interactions(self.store, self.blobs)
+
+    @part
     def consent(self) -> ConsentBook:
         return ConsentBook(self.store, self.recorder, self._now)
 
@@ -377,6 +383,7 @@ EVERYTHING = (
     "email_gateway",
     "mailgun_tokens",
     "complaints",
+    "interactions",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -400,6 +407,7 @@ API_PARTS = (
     "calls",
     "consent",
     "complaints",
+    "interactions",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

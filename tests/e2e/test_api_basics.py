@@ -25,6 +25,7 @@ CUSTOMER = "00000000-0000-4000-8000-000000000000"
         ("GET", f"/api/v1/customers/{CUSTOMER}"),
         ("GET", f"/api/v1/customers/{CUSTOMER}/timeline"),
         ("GET", f"/api/v1/interactions/{CUSTOMER}"),
+        ("GET", f"/api/v1/interactions/{CUSTOMER}/attachments/0"),
         ("POST", f"/api/v1/customers/{CUSTOMER}/messages"),
     ],
 )
@@ -71,6 +72,7 @@ def test_openapi_documents_the_public_routes(client: httpx.Client, base_url: str
         "/api/v1/customers/{customer_id}/timeline",
         "/api/v1/customers/{customer_id}/messages",
         "/api/v1/interactions/{interaction_id}",
+        "/api/v1/interactions/{interaction_id}/attachments/{n}",
         "/healthz",
         "/readyz",
         "/metrics",

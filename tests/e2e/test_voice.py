@@ -148,6 +148,8 @@ def test_inbound_call_gets_twiml_and_callbacks_in_any_order_leave_one_complete_c
     assert call["transcript"] == text
     assert call["outcome"] == "voicemail"
     assert call["address"] == CALLER and call["provider_id"] == sid
+    # The interaction whole: its body is the transcript.
+    assert api.get(f"/interactions/{call['interaction_id']}").json()["body"] == text
     stream = hub.store.stream(UUID(call["interaction_id"]))
     assert [e.type for e in stream] == [
         "CallReceived",

@@ -36,6 +36,10 @@ from services.infra.bus import BusUnavailable, IntakeBus
 class Accepted:
     kind: str  # "email" or "delivery-report"
     interaction_id: UUID
+    # What the sender may be told: the new email's interaction, or the recorded
+    # report's own event (not the id of the email it reports on, which belongs
+    # to a customer the reporter need not be).
+    reference: UUID
 
 
 class EmailGateway:
@@ -89,14 +93,14 @@ class EmailGateway:
             try:
                 await self._store_blob(raw)
                 await self.bus.publish(change)
-                return Accepted("delivery-report", change.originator_id)
+                return Accepted("delivery-report", change.originator_id, change.event_id)
             except UnknownEmail:
                 pass  # not about an email of ours: keep it as a message
         if event is None:
             event = await anyio.to_thread.run_sync(as_event, message)
         await self._store_blob(raw)
         await self._publish(event)
-        return Accepted("email", event.originator_id)
+        return Accepted("email", event.originator_id, event.originator_id)
 
     async def receive_mailgun_form(
         self, fields: Mapping[str, str], files: Sequence[tuple[str, str, bytes]]
@@ -108,7 +112,7 @@ class EmailGateway:
         for _, _, data in files:
             await self._store_blob(data)
         await self._publish(event)
-        return Accepted("email", event.originator_id)
+        return Accepted("email", event.originator_id, event.originator_id)
 
     async def _store_blob(self, data: bytes) -> None:
         try:

@@ -19,12 +19,13 @@ from eventsourcing.persistence import IntegrityError
 from domain import calls, emails, letters, messages
 from domain.contacts import plan_inbound
 from domain.email_intake import plan_inbound_email
-from domain.email_threads import KnownMessage, referenced_ids
+from domain.email_threads import KnownMessage, names_message_id, referenced_ids
 from events import (
     AddressClaimed,
     CallNoteRecorded,
     CallStatusChanged,
     EmailDeliveryChanged,
+    EmailMessageIndexed,
     EmailReceived,
     EmailSent,
     Event,
@@ -36,6 +37,7 @@ from events import (
     address_claim_id,
     customer_id_for_address,
     email_interaction_id,
+    email_message_index_id,
     email_subject_stream_id,
 )
 from services.infra.eventstore import EventStore
@@ -191,24 +193,38 @@ class Recorder:
             if message.subject_key
             else []
         )
+        index = (
+            self.store.stream(email_message_index_id(message.message_id))
+            if names_message_id(message.message_id)
+            else []
+        )
         plan = plan_inbound_email(
             message,
             claimed_by=claimed_by,
             already_recorded=False,
-            referenced=[self._known_email(email_interaction_id(p)) for p in parents],
+            referenced=[known for p in parents for known in self._known_emails(p)],
             subject_stream=subject_stream,
+            index_version=len(index),
             window=self.email_thread_window,
             now=self.clock(),
         )
         assert plan is not None
         return Recorded(plan.customer_id, tuple(self._write(plan.events)))
 
-    def _known_email(self, interaction_id: UUID) -> KnownMessage | None:
-        for event in self.store.stream(interaction_id):
+    def _known_emails(self, message_id: str) -> list[KnownMessage]:
+        """The emails the store has under a Message-ID: the one we sent (or an
+        inbound one recorded when ids derived from the Message-ID alone), then
+        the inbound ones its index lists, of whichever senders."""
+        found: list[KnownMessage] = []
+        for event in self.store.stream(email_interaction_id(message_id)):
             if isinstance(event, EmailReceived | EmailSent) and event.conversation_id:
                 assert event.customer_id is not None
-                return KnownMessage(event.customer_id, event.conversation_id)
-        return None
+                found.append(KnownMessage(event.customer_id, event.conversation_id))
+                break
+        for event in self.store.stream(email_message_index_id(message_id)):
+            if isinstance(event, EmailMessageIndexed) and event.customer_id is not None:
+                found.append(KnownMessage(event.customer_id, event.conversation_id))
+        return found
 
     def _record_email_delivery(self, change: EmailDeliveryChanged) -> Recorded:
         state = emails.fold(self.store.stream(change.originator_id))

@@ -44,6 +44,28 @@ class TimelineItem(BaseModel):
     )
 
 
+class AttachmentOut(BaseModel):
+    name: str = Field(description="The file name the sender gave, or empty.")
+    content_type: str
+    size: int = Field(description="Decoded size in bytes.")
+    url: str = Field(description="GET it (bearer auth) for the bytes.")
+
+
+class InteractionDetail(TimelineItem):
+    """One interaction whole: the timeline's entry plus all of its content."""
+
+    body: str | None = Field(
+        description="The whole plain text: an email's or message's (SMS, WhatsApp) text, a "
+        "letter's (extracted from scans), a call's transcript; null if there is none (yet)."
+    )
+    html: str | None = Field(
+        default=None, description="Email: the HTML part, sanitised (no scripts, no handlers)."
+    )
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Email: its attachments, in order."
+    )
+
+
 class TimelinePage(BaseModel):
     items: list[TimelineItem]
     next_before: str | None = Field(

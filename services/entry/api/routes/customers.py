@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
 from domain.addresses import InvalidAddress, normalise_phone
 from services.app.errors import CustomerNotFound
@@ -127,14 +128,63 @@ async def customer_timeline(
     return page
 
 
-@router.get("/interactions/{interaction_id}", summary="One interaction as the timeline shows it")
+def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDetail | None:
+    row = hub.views.customer360.interaction(interaction_id)
+    if row is None:
+        return None
+    content = hub.interactions.content(interaction_id)
+    base = f"/api/v1/interactions/{interaction_id}/attachments"
+    return schemas.InteractionDetail(
+        **schemas.TimelineItem.model_validate(row).model_dump(),
+        body=content.body,
+        html=content.html,
+        attachments=[
+            schemas.AttachmentOut(
+                name=a.name, content_type=a.content_type, size=a.size, url=f"{base}/{n}"
+            )
+            for n, a in enumerate(content.attachments)
+        ],
+    )
+
+
+@router.get(
+    "/interactions/{interaction_id}",
+    summary="One interaction whole: its timeline entry, full text, email HTML and attachments",
+)
 async def get_interaction(
     hub: HubDep, _: PrincipalDep, interaction_id: UUID
-) -> schemas.TimelineItem:
-    row = await anyio.to_thread.run_sync(hub.views.customer360.interaction, interaction_id)
-    if row is None:
+) -> schemas.InteractionDetail:
+    found = await anyio.to_thread.run_sync(interaction_detail, hub, interaction_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no interaction {interaction_id}")
-    return schemas.TimelineItem.model_validate(row)
+    return found
+
+
+@router.get(
+    "/interactions/{interaction_id}/attachments/{n}",
+    summary="An email attachment's bytes (n counts from 0, as listed in `attachments`)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file"},
+        404: {"description": "No such interaction or attachment"},
+    },
+)
+async def get_attachment(hub: HubDep, _: PrincipalDep, interaction_id: UUID, n: int) -> Response:
+    found = await anyio.to_thread.run_sync(hub.interactions.attachment, interaction_id, n)
+    if found is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"interaction {interaction_id} has no attachment {n}"
+        )
+    # A download, never rendered in the agent's console (an HTML attachment
+    # could carry scripts), and never sniffed into another type.
+    disposition = "attachment"
+    if found.meta.name:
+        disposition += f"; filename*=UTF-8''{quote(found.meta.name, safe='')}"
+    return Response(
+        found.data,
+        media_type=found.meta.content_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post(

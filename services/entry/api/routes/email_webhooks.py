@@ -3,8 +3,10 @@
 Both of Mailgun's forms arrive here: the parsed fields (`from`, `subject`,
 `body-plain`, `body-html`, `attachment-N` files...) and the raw MIME variant
 (`body-mime`). 200 only once the message is durable; 403 for a wrong
-signature, a stale timestamp or a reused token; 422 for a malformed message
-(all record nothing); 503 when it cannot be stored now, so Mailgun retries.
+signature, a stale timestamp or a reused token; 422 for a malformed message,
+400 for a text field that is not UTF-8, 413 for a form far beyond the message
+size limit (all record nothing); 503 when it cannot be stored now, so Mailgun
+retries.
 """
 
 from __future__ import annotations
@@ -22,12 +24,23 @@ from adapters.email.verify import MailgunRejected, check_mailgun
 from domain.addresses import InvalidAddress
 from services.app.intake.email_gateway import Accepted
 from services.entry.api.deps import HubDep
+from services.entry.api.form_text import (
+    NotUtf8,
+    decode_field,
+    multipart_text_fields,
+    urlencoded_fields,
+)
 from services.infra.bus import BusUnavailable
 from services.wiring.hub import Hub, now_of
 
 router = APIRouter(prefix="/webhooks/email", tags=["webhooks"])
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_FIELDS = 1000
+# A parsed message's form is its parts plus a little framing: bounded by a
+# multiple of the message size limit, so the whole body may be held in memory.
+BODY_LIMIT_FACTOR = 2
+BODY_LIMIT_SLACK = 1 << 20
 
 
 class EmailRecorded(BaseModel):
@@ -45,10 +58,14 @@ async def read_form(
             "Mailgun posts multipart/form-data or application/x-www-form-urlencoded",
         )
     limit = hub.settings.smtp_max_message_bytes
+    body = await bounded_body(request, limit * BODY_LIMIT_FACTOR + BODY_LIMIT_SLACK)
     try:
-        form = await request.form(max_files=100, max_fields=1000, max_part_size=limit)
+        form = await request.form(max_files=100, max_fields=MAX_FIELDS, max_part_size=limit)
+        text = text_fields(request.headers["content-type"], body)
     except MultiPartException as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except ValueError as exc:  # not UTF-8, or too many fields
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     fields: dict[str, str] = {}
     files: list[tuple[str, str, bytes]] = []
     for name, value in form.multi_items():
@@ -58,9 +75,39 @@ async def read_form(
                 fields[name] = data.decode("utf-8", errors="surrogateescape")
             else:
                 files.append((value.filename or "", value.content_type or "", data))
-        else:
-            fields[name] = value
+    # The text fields from their own bytes, not Starlette's reading of them
+    # (latin-1 where they are not UTF-8).
+    for name, raw in text:
+        if name == "body-mime":  # MIME may be 8-bit in any charset: kept as bytes
+            fields[name] = raw.decode("utf-8", errors="surrogateescape")
+            continue
+        try:
+            fields[name] = decode_field(name, raw)
+        except NotUtf8 as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     return fields, files
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 once it grows past `limit` (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE, f"the form exceeds {limit} bytes"
+            )
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's cache: request.form() reads it from here
+    return body
+
+
+def text_fields(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    if content_type.startswith("multipart/form-data"):
+        return multipart_text_fields(content_type, body)
+    return urlencoded_fields(body, max_fields=MAX_FIELDS)
 
 
 def verify(hub: Hub, fields: dict[str, str]) -> str:
@@ -87,7 +134,9 @@ def verify(hub: Hub, fields: dict[str, str]) -> str:
     "/mailgun",
     summary="Inbound email from Mailgun (parsed form or raw MIME in `body-mime`)",
     responses={
+        400: {"description": "A text field is not valid UTF-8 (named in `detail`)"},
         403: {"description": "Wrong signature, stale timestamp or reused token"},
+        413: {"description": "The form is far larger than the message size limit"},
         422: {"description": "Malformed message"},
         503: {"description": "Not stored now; Mailgun retries"},
     },

@@ -1,16 +1,15 @@
 """Twilio messaging webhooks: verify, validate, translate, publish, answer.
 
-Nothing else happens here (STYLE.md, rule 3). The answer is 200 only once the
-event is durable; 403 for a bad signature, 422 for a malformed payload (both
-record nothing), 503 when the event cannot be made durable now, so Twilio
-retries instead of the message being lost.
+Nothing else happens here. The answer is 200 only once the event is durable;
+403 for a bad signature, 422 for a malformed payload, 400 for a form that is
+not UTF-8 (all record nothing), 503 when the event cannot be made durable now,
+so Twilio retries instead of the message being lost.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
-from urllib.parse import parse_qsl
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -26,6 +25,7 @@ from adapters.sms.verify import signed_url, twilio_signature_valid
 from domain.addresses import InvalidAddress
 from events import Event
 from services.entry.api.deps import HubDep
+from services.entry.api.form_text import decode_field, urlencoded_fields
 from services.infra.bus import BusUnavailable
 from services.wiring.hub import Hub, now_of
 
@@ -37,14 +37,14 @@ MAX_FIELDS = 1000
 
 
 def parse_form(body: bytes) -> dict[str, str]:
-    """The urlencoded form as Starlette's form parser reads it (bytes as latin-1,
-    then percent-decoding as UTF-8; the last of repeated fields wins), without
-    its per-chunk callback machinery, which cost more than the signature check."""
+    """The urlencoded form, each field's bytes read as UTF-8 strictly: a form that
+    is not UTF-8 is refused (400, naming the field), never stored garbled. The
+    last of repeated fields wins. Parsed here rather than by Starlette, whose
+    per-chunk callback machinery cost more than the signature check."""
     try:
-        return dict(
-            parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-        )
-    except ValueError as exc:  # too many fields
+        pairs = urlencoded_fields(body, max_fields=MAX_FIELDS)
+        return {name: decode_field(name, raw) for name, raw in pairs}
+    except ValueError as exc:  # not UTF-8, or too many fields
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
 
 

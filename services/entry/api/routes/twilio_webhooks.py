@@ -64,12 +64,18 @@ async def verified_form(request: Request, hub: Hub) -> dict[str, str]:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "Twilio webhooks are application/x-www-form-urlencoded",
         )
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        # Refused before the body is read: without a signature nothing can verify it.
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing X-Twilio-Signature")
+    # The signature covers the URL and the sorted parameters, so the form must be
+    # parsed to check it; the body limit (body_limit.py) has bounded it already.
     form = parse_form(await request.body())
     # The matched route's path and the raw query: what request.url would give
     # for them, without building and re-parsing a whole URL per request.
     query = request.scope.get("query_string", b"").decode()
     url = signed_url(hub.settings.public_url, request.scope["path"], query)
-    if not twilio_signature_valid(token, url, form, request.headers.get("x-twilio-signature")):
+    if not twilio_signature_valid(token, url, form, signature):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing X-Twilio-Signature")
     account = hub.settings.twilio_account_sid
     if account and form.get("AccountSid") not in (None, account):

@@ -18,6 +18,7 @@ from services.entry.api.body_limit import BodyLimit, BodyLimits
 from services.entry.api.docs import mount_docs
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
+from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
     calls,
     complaint_analytics,
@@ -127,4 +128,5 @@ def create_app(
         ),
     )
     mount_docs(app, title=app.title)
+    document_errors(app)
     return app

@@ -21,6 +21,7 @@ from events import CustomerRegistered, Event, Priority, complaint_id_for
 from projections.complaints import CaseFilter
 from services.app.complaints.desk import CommandConflict, Outcome
 from services.entry.api import complaint_schemas as schemas
+from services.entry.api.bounds import SQL_INT_MAX
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.infra.auth import Principal, Role
 from services.wiring.hub import Hub, now_of
@@ -80,7 +81,7 @@ async def list_complaints(
     assignee: str | None = None,
     customer_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> schemas.ComplaintList:
     where = CaseFilter(
         queue=queue,

@@ -9,7 +9,7 @@ retries instead of the message being lost.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
@@ -30,7 +30,18 @@ from services.entry.api.deps import HubDep
 from services.infra.bus import BusUnavailable
 from services.wiring.hub import Hub, now_of
 
-router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+# What every Twilio webhook may answer besides its 200; the error body is the
+# API's one error model (services/entry/api/openapi_errors.py).
+TWILIO_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Too many form fields"},
+    403: {"description": "Invalid or missing X-Twilio-Signature, or another account"},
+    404: {"description": "A callback for an interaction the hub does not know"},
+    415: {"description": "Not application/x-www-form-urlencoded"},
+    422: {"description": "A malformed payload; nothing is recorded"},
+    503: {"description": "Not configured, or cannot record now: Twilio retries"},
+}
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], responses=TWILIO_ERRORS)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Starlette's limit for a form; Twilio sends a few dozen fields at most.

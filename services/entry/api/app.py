@@ -128,5 +128,5 @@ def create_app(
         ),
     )
     mount_docs(app, title=app.title)
-    document_errors(app)
+    document_errors(app, [health.router, *routers])
     return app

@@ -16,10 +16,10 @@ a sentence (e.g. an interaction that is not the customer's).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
@@ -51,30 +51,32 @@ INVALID = "A parameter or the body is invalid; `detail` says which and why"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def document_errors(app: FastAPI) -> None:
-    """Makes app.openapi() add the errors above to FastAPI's document (once: it is cached)."""
+def document_errors(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Makes app.openapi() add the errors above to FastAPI's document for the
+    routes of `routers` (included without a further prefix). Once: it is cached."""
     generate = app.openapi
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            add_errors(generate(), app.routes)
+            add_errors(generate(), routes)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def add_errors(document: dict[str, Any], routes: list[Any]) -> None:
+def add_errors(document: dict[str, Any], routes: list[APIRoute]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     error = ApiError.model_json_schema(ref_template=COMPONENTS)
     schemas.update(error.pop("$defs"))
     schemas["ApiError"] = error
     for route in routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+        if not route.include_in_schema:
             continue
         calls = set(dependency_calls(route.dependant))
         for method in route.methods or ():
-            operation = document["paths"][route.path_format].get(method.lower())
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})

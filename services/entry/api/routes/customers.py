@@ -93,7 +93,11 @@ def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | N
     )
 
 
-@router.get("/customers/{customer_id}", summary="The customer 360 view")
+@router.get(
+    "/customers/{customer_id}",
+    summary="The customer 360 view",
+    responses={404: {"description": "No such customer"}},
+)
 async def customer_360(
     hub: HubDep,
     _: PrincipalDep,
@@ -106,7 +110,11 @@ async def customer_360(
     return found
 
 
-@router.get("/customers/{customer_id}/timeline", summary="The customer's timeline, newest first")
+@router.get(
+    "/customers/{customer_id}/timeline",
+    summary="The customer's timeline, newest first",
+    responses={404: {"description": "No such customer"}},
+)
 async def customer_timeline(
     hub: HubDep,
     _: PrincipalDep,
@@ -126,7 +134,11 @@ async def customer_timeline(
     return page
 
 
-@router.get("/interactions/{interaction_id}", summary="One interaction as the timeline shows it")
+@router.get(
+    "/interactions/{interaction_id}",
+    summary="One interaction as the timeline shows it",
+    responses={404: {"description": "No such interaction"}},
+)
 async def get_interaction(
     hub: HubDep, _: PrincipalDep, interaction_id: UUID
 ) -> schemas.TimelineItem:

@@ -1,0 +1,264 @@
+"""The API keeps its OpenAPI contract (issue 13, items 2-4).
+
+Against a real hub on loopback HTTP: large integers are refused as 422/400
+(not a 500), the document lists the errors routes answer, /docs works without
+internet, and schemathesis finds no 5xx, no undocumented status code and no
+answer that contradicts the schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from services.infra.auth import Role
+from services.infra.settings import Settings
+from tests.support.hub import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    OUR_NUMBER,
+    free_port,
+    post_signed,
+    running_hub,
+)
+from tests.support.twilio_standin import TwilioStandIn
+
+SQL_INT_MAX = 2**63 - 1
+# Bounded in time: a few examples per operation, no shrinking of failures.
+MAX_EXAMPLES = 8
+
+
+@dataclass
+class Served:
+    base_url: str
+    token: str
+    hub: Any
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A hub on SQLite with every webhook configured, and an admin token."""
+    data = tmp_path_factory.mktemp("contract") / "data"
+    port = free_port()
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+        hub_settings = Settings(
+            data_dir=data,
+            public_url=f"http://127.0.0.1:{port}",
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_api_base=twilio.base_url,
+            twilio_from_number=OUR_NUMBER,
+            mailgun_signing_key="mailgun-key",
+            post_webhook_secret="post-secret",
+            quiet_hours="",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        with running_hub(hub_settings, port) as hub:
+            token = hub.tokens.create(Role.ADMIN, "admin.contract")
+            yield Served(f"http://127.0.0.1:{port}", token, hub)
+
+
+def bearer(served: Served) -> dict[str, str]:
+    return {"Authorization": f"Bearer {served.token}"}
+
+
+# --- item 2: integers beyond 64 bits are refused, not a 500 -------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/complaints?offset={SQL_INT_MAX + 1}",
+        f"/api/v1/stream?after={SQL_INT_MAX + 1}",
+        "/api/v1/complaints?offset=99999999999999999999999",
+    ],
+)
+def test_a_query_integer_beyond_64_bits_is_422(served: Served, path: str) -> None:
+    response = httpx.get(served.base_url + path, headers=bearer(served), timeout=10)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+def test_the_largest_offset_is_an_empty_page(served: Served) -> None:
+    response = httpx.get(
+        f"{served.base_url}/api/v1/complaints?offset={SQL_INT_MAX}",
+        headers=bearer(served),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"items": []}
+
+
+@pytest.mark.parametrize("last_event_id", ["99999999999999999999", str(SQL_INT_MAX + 1), "-1"])
+def test_a_last_event_id_beyond_64_bits_is_400(served: Served, last_event_id: str) -> None:
+    response = httpx.get(
+        served.base_url + "/api/v1/stream",
+        headers=bearer(served) | {"Last-Event-ID": last_event_id},
+        timeout=10,
+    )
+    assert response.status_code == 400, response.text
+    assert "Last-Event-ID" in response.json()["detail"]
+
+
+def test_a_huge_call_duration_is_refused_and_records_nothing(served: Served) -> None:
+    before = served.hub.store.max_notification_id()
+    form = {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": "CA" + "2" * 32,
+        "CallStatus": "completed",
+        "CallDuration": "99999999999999999999",
+    }
+    with httpx.Client(timeout=10) as client:
+        response = post_signed(client, served.base_url, "/webhooks/twilio/voice/status", form)
+    assert response.status_code == 422, response.text
+    assert served.hub.store.max_notification_id() == before
+
+
+# --- item 3: the document lists the errors ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def document(served: Served) -> dict[str, Any]:
+    response = httpx.get(served.base_url + "/openapi.json", timeout=10)
+    assert response.status_code == 200
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_route_behind_a_token_documents_401_and_acting_routes_403(
+    document: dict[str, Any],
+) -> None:
+    for path, method, operation in operations(document):
+        if path.startswith("/api/"):
+            assert "401" in operation["responses"], (method, path)
+    paths = document["paths"]
+    for path, method in [
+        ("/api/v1/complaints", "post"),
+        ("/api/v1/customers/{customer_id}/consent", "put"),
+        ("/api/v1/customers/{customer_id}/messages", "post"),
+        ("/api/v1/complaints/{complaint_id}/assign", "post"),
+    ]:
+        assert "403" in paths[path][method]["responses"], (method, path)
+    # Reading needs no acting role: no 403 promised there.
+    assert "403" not in paths["/api/v1/customers"]["get"]["responses"]
+    assert "401" not in paths["/healthz"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/timeline",
+        "/api/v1/customers/{customer_id}/consent",
+        "/api/v1/interactions/{interaction_id}",
+    ],
+)
+def test_lookups_of_one_thing_document_404(document: dict[str, Any], path: str) -> None:
+    for operation in document["paths"][path].values():
+        assert "404" in operation["responses"]
+
+
+def test_errors_have_one_model_that_allows_a_sentence_for_422(
+    served: Served, document: dict[str, Any]
+) -> None:
+    create = document["paths"]["/api/v1/complaints"]["post"]["responses"]
+    assert "400" in create and "413" in create
+    for status in ("400", "401", "403", "404", "413", "422"):
+        schema = create[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ApiError"}, status
+    # A route's own error: a sentence, as the document allows.
+    response = httpx.post(
+        served.base_url + "/api/v1/complaints",
+        headers=bearer(served),
+        json={"customer_id": "00000000-0000-0000-0000-000000000001"},
+        timeout=10,
+    )
+    assert response.status_code == 404
+    assert isinstance(response.json()["detail"], str)
+
+
+def test_what_the_schema_allows_is_not_refused_for_its_shape(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    reply = schemas["Reply"]
+    assert {"body"} in [set(b.get("required", [])) for b in reply["oneOf"]]
+    sms = next(
+        b for b in schemas["SendMessage"]["oneOf"] if "sms" in b["properties"]["channel"]["enum"]
+    )
+    assert sms["properties"]["body"]["minLength"] == 1
+
+
+# --- item 4: /docs without internet --------------------------------------------
+
+
+def test_docs_load_from_the_hub_alone(served: Served) -> None:
+    page = httpx.get(served.base_url + "/docs", timeout=10)
+    assert page.status_code == 200
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.text), page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        response = httpx.get(served.base_url + asset, timeout=10)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 100, asset
+
+
+# --- item 3: schemathesis against /openapi.json --------------------------------
+
+
+@pytest.fixture(scope="module")
+def api_schema(served: Served) -> Any:
+    config = SchemathesisConfig()
+    project = config.projects.get_default()
+    project.generation.update(
+        modes=[GenerationMode.POSITIVE], max_examples=MAX_EXAMPLES, deterministic=True
+    )
+    project.phases.update(phases=["examples", "fuzzing"])
+    schema = schemathesis.openapi.from_url(served.base_url + "/openapi.json", config=config)
+    # The live stream never ends: its answers are tested in test_complaint_stream.py.
+    return schema.exclude(path="/api/v1/stream")
+
+
+contract = schemathesis.pytest.from_fixture("api_schema")
+
+
+@contract.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_keeps_its_openapi_contract(case: Any, served: Served) -> None:
+    case.call_and_validate(
+        base_url=served.base_url,
+        headers=bearer(served),
+        timeout=10,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )

@@ -74,7 +74,12 @@ class SearchResult(BaseModel):
 class AttachmentIn(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
-    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+    content_base64: str = Field(
+        # Base64's grammar in the schema: b64decode raised a bare ValueError (a
+        # 500) outside its alphabet, and a 422 for a wrong length or padding.
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        description="The file's bytes, base64-encoded.",
+    )
 
 
 TEXT_MESSAGE_MAX = 1600

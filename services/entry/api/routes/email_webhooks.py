@@ -88,6 +88,7 @@ def verify(hub: Hub, fields: dict[str, str]) -> str:
     summary="Inbound email from Mailgun (parsed form or raw MIME in `body-mime`)",
     responses={
         403: {"description": "Wrong signature, stale timestamp or reused token"},
+        415: {"description": "Neither multipart/form-data nor a urlencoded form"},
         422: {"description": "Malformed message"},
         503: {"description": "Not stored now; Mailgun retries"},
     },

@@ -34,10 +34,11 @@ CHUNK = 64 * 1024
 MEMORY_SLACK = 32 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
-    """(port, pid) of a `contacthub serve` with small, distinct limits."""
-    workdir = tmp_path_factory.mktemp("body-limit")
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """(port, pid) of a `contacthub serve` with small, distinct limits. One per
+    test: the peak memory a test measures is its own."""
+    workdir = tmp_path
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACTHUB_")}
     env |= {

@@ -52,6 +52,7 @@ class Served:
     token: str
     hub: Any
     known: dict[str, str]  # ids of things that exist: path parameters that hit
+    tokens: dict[Role, str]  # one per role, for the 403s
 
 
 def seed(served: Served) -> dict[str, str]:
@@ -109,8 +110,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             _env_file=None,  # type: ignore[call-arg]
         )
         with running_hub(hub_settings, port) as hub:
-            token = hub.tokens.create(Role.ADMIN, "admin.contract")
-            served = Served(f"http://127.0.0.1:{port}", token, hub, {})
+            tokens = {role: hub.tokens.create(role, f"{role}.contract") for role in Role}
+            served = Served(f"http://127.0.0.1:{port}", tokens[Role.ADMIN], hub, {}, tokens)
             served.known = seed(served)
             yield served
 
@@ -202,6 +203,7 @@ def test_every_route_behind_a_token_documents_401_and_acting_routes_403(
         ("/api/v1/complaints/{complaint_id}/assign", "post"),
     ]:
         assert "403" in paths[path][method]["responses"], (method, path)
+    assert "403" in paths["/api/v1/analytics/complaints"]["get"]["responses"]
     # Reading needs no acting role: no 403 promised there.
     assert "403" not in paths["/api/v1/customers"]["get"]["responses"]
     assert "401" not in paths["/healthz"]["get"]["responses"]
@@ -237,6 +239,15 @@ def test_errors_have_one_model_that_allows_a_sentence_for_422(
         timeout=10,
     )
     assert response.status_code == 404
+    assert isinstance(response.json()["detail"], str)
+    # The documented 400: a JSON body that is not UTF-8.
+    response = httpx.post(
+        served.base_url + "/api/v1/complaints",
+        headers=bearer(served) | {"Content-Type": "application/json"},
+        content=b'{"customer_id": "\xff"}',
+        timeout=10,
+    )
+    assert response.status_code == 400
     assert isinstance(response.json()["detail"], str)
 
 
@@ -294,7 +305,12 @@ def test_the_api_keeps_its_openapi_contract(served: Served) -> None:
 
         # schemathesis' pytest integration (from_fixture) does not run on
         # pytest 9, so each operation gets a Hypothesis test of its own here.
-        @given(case=operation.as_strategy(), at_known=st.booleans())
+        # Mostly an admin (who may do everything), else the roles that get 403s.
+        @given(
+            case=operation.as_strategy(),
+            at_known=st.booleans(),
+            role=st.sampled_from([Role.ADMIN, Role.ADMIN, Role.AGENT, Role.AUDITOR]),
+        )
         @settings(
             max_examples=MAX_EXAMPLES,
             deadline=None,
@@ -303,11 +319,14 @@ def test_the_api_keeps_its_openapi_contract(served: Served) -> None:
             phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded in time
             suppress_health_check=list(HealthCheck),
         )
-        def keeps_the_contract(case: Any, at_known: bool) -> None:
+        def keeps_the_contract(case: Any, at_known: bool, role: Role) -> None:
             if at_known:
                 aimed(case, served.known)
             response = case.call_and_validate(
-                base_url=served.base_url, headers=bearer(served), timeout=10, checks=CHECKS
+                base_url=served.base_url,
+                headers={"Authorization": f"Bearer {served.tokens[role]}"},
+                timeout=10,
+                checks=CHECKS,
             )
             # A request the document allows is not refused for its shape.
             if case.operation.path not in CHECKED_BY_CONTENT:

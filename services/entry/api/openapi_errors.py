@@ -5,7 +5,8 @@ What follows from how a route is built is added here, from its dependencies
 and method, so no route can forget it:
 
 - 401 on every route that needs a bearer token (it depends on `get_principal`),
-- 403 on every route that needs a role that may act (`get_actor`),
+- 403 on every route that needs a role that may act (`get_actor`; routes
+  with another role check declare their own 403),
 - 400 (a body that cannot be parsed) and 413 (too large) on every route taking a body,
 - and every error response gets the one error model, `ApiError`: `detail` is a
   sentence, or FastAPI's list of field errors for a 422.
@@ -44,7 +45,7 @@ class ApiError(BaseModel):
 COMPONENTS = "#/components/schemas/{model}"
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
 UNAUTHENTICATED = "Missing, invalid or revoked bearer token"
-FORBIDDEN = "The token's role may only read"
+FORBIDDEN = "The token's role may not do this (auditors only read; some need a supervisor)"
 UNPARSEABLE = "The body cannot be parsed (e.g. not UTF-8)"
 TOO_LARGE = "The body exceeds the route's limit (CONTACTHUB_MAX_BODY_BYTES, uploads more)"
 INVALID = "A parameter or the body is invalid; `detail` says which and why"

@@ -1,9 +1,8 @@
-"""The API keeps its OpenAPI contract (issue 13, items 2-4).
+"""The API keeps its OpenAPI contract (issue 13, items 3 and 4).
 
-Against a real hub on loopback HTTP: large integers are refused as 422/400
-(not a 500), the document lists the errors routes answer, /docs works without
-internet, and schemathesis finds no 5xx, no undocumented status code and no
-answer that contradicts the schema.
+Against a real hub on loopback HTTP: the document lists the errors routes
+answer, /docs works without internet, and schemathesis finds no 5xx, no
+undocumented status code and no answer that contradicts the schema.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from tests.support.hub import (
 )
 from tests.support.twilio_standin import TwilioStandIn
 
-SQL_INT_MAX = 2**63 - 1
 # Bounded in time: a few examples per operation, no shrinking of failures.
 MAX_EXAMPLES = 25
 
@@ -118,58 +116,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 def bearer(served: Served) -> dict[str, str]:
     return {"Authorization": f"Bearer {served.token}"}
-
-
-# --- item 2: integers beyond 64 bits are refused, not a 500 -------------------
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        f"/api/v1/complaints?offset={SQL_INT_MAX + 1}",
-        f"/api/v1/stream?after={SQL_INT_MAX + 1}",
-        "/api/v1/complaints?offset=99999999999999999999999",
-    ],
-)
-def test_a_query_integer_beyond_64_bits_is_422(served: Served, path: str) -> None:
-    response = httpx.get(served.base_url + path, headers=bearer(served), timeout=10)
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"][0] == "query"
-
-
-def test_the_largest_offset_is_an_empty_page(served: Served) -> None:
-    response = httpx.get(
-        f"{served.base_url}/api/v1/complaints?offset={SQL_INT_MAX}",
-        headers=bearer(served),
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    assert response.json() == {"items": []}
-
-
-@pytest.mark.parametrize("last_event_id", ["99999999999999999999", str(SQL_INT_MAX + 1), "-1"])
-def test_a_last_event_id_beyond_64_bits_is_400(served: Served, last_event_id: str) -> None:
-    response = httpx.get(
-        served.base_url + "/api/v1/stream",
-        headers=bearer(served) | {"Last-Event-ID": last_event_id},
-        timeout=10,
-    )
-    assert response.status_code == 400, response.text
-    assert "Last-Event-ID" in response.json()["detail"]
-
-
-def test_a_huge_call_duration_is_refused_and_records_nothing(served: Served) -> None:
-    before = served.hub.store.max_notification_id()
-    form = {
-        "AccountSid": ACCOUNT_SID,
-        "CallSid": "CA" + "2" * 32,
-        "CallStatus": "completed",
-        "CallDuration": "99999999999999999999",
-    }
-    with httpx.Client(timeout=10) as client:
-        response = post_signed(client, served.base_url, "/webhooks/twilio/voice/status", form)
-    assert response.status_code == 422, response.text
-    assert served.hub.store.max_notification_id() == before
 
 
 # --- item 3: the document lists the errors ------------------------------------

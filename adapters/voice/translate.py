@@ -26,6 +26,9 @@ from events import (
 
 ACCOUNT = r"^AC[0-9a-fA-F]{32}$"
 CALL = r"^CA[0-9a-fA-F]{32}$"
+# Durations go into BIGINT columns of the read models: unbounded, a forged one
+# could overflow them. No call or recording lasts a day.
+MAX_SECONDS = 86_400
 
 
 class _TwilioForm(BaseModel):
@@ -46,7 +49,7 @@ class TwilioCallStatus(_TwilioForm):
     """The form Twilio posts to a call's StatusCallback."""
 
     CallStatus: CallStatus
-    CallDuration: int | None = Field(default=None, ge=0)
+    CallDuration: int | None = Field(default=None, ge=0, le=MAX_SECONDS)
     ErrorCode: str | None = Field(default=None, max_length=16)
     ErrorMessage: str | None = Field(default=None, max_length=1000)
 
@@ -57,7 +60,7 @@ class TwilioRecording(_TwilioForm):
     RecordingSid: str = Field(pattern=r"^RE[0-9a-fA-F]{32}$")
     RecordingUrl: str = Field(pattern=r"^https?://", max_length=500)
     RecordingStatus: str = Field(default="completed", max_length=20)
-    RecordingDuration: int | None = Field(default=None, ge=-1)
+    RecordingDuration: int | None = Field(default=None, ge=-1, le=MAX_SECONDS)
     RecordingSource: str | None = Field(default=None, max_length=40)
 
 

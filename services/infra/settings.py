@@ -92,6 +92,18 @@ class Settings(BaseSettings):
         description="Base URL providers call; webhook signatures are checked against it. "
         "Unset, `serve` and `run gateway` derive it from their --host and --port.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body on any route but the uploads (413 above); "
+        "checked before the body is read.",
+    )
+    max_upload_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body of the upload routes: inbound email (Mailgun), "
+        "scanned letters, outbound messages with attachments.",
+    )
     master_key: str | None = Field(
         default=None,
         description="Base64 of 32 bytes wrapping the customer keys; "

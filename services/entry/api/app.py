@@ -14,9 +14,12 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI
 
+from services.entry.api.body_limit import BodyLimit, BodyLimits
+from services.entry.api.docs import mount_docs
 from services.entry.api.errors import add_error_handlers
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
+from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
     calls,
     complaint_analytics,
@@ -55,6 +58,13 @@ API_ROUTERS = (
     users.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
+# Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not
+# CONTACTHUB_MAX_BODY_BYTES (services/entry/api/body_limit.py).
+UPLOAD_ROUTES = (
+    "/webhooks/email/mailgun",
+    "/api/v1/letters/inbound",
+    "/api/v1/customers/{customer_id}/messages",
+)
 
 
 def create_app(
@@ -103,6 +113,8 @@ def create_app(
         version="1",
         summary="Event-sourced multichannel contact hub: agent API and provider webhooks.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files below, not a CDN
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.metrics = new_metrics()
@@ -117,4 +129,15 @@ def create_app(
         app.include_router(router)
     if twilio_webhooks.router in routers:
         app.add_middleware(FastLane, routes=twilio_webhooks.FAST_LANE)
+    # Added last, so outermost: it covers every route, the fast lane included.
+    app.add_middleware(
+        BodyLimit,
+        limits=BodyLimits.of(
+            default=hub.settings.max_body_bytes,
+            upload=hub.settings.max_upload_bytes,
+            upload_routes=UPLOAD_ROUTES,
+        ),
+    )
+    mount_docs(app, title=app.title)
+    document_errors(app, [health.router, *routers])
     return app

@@ -7,8 +7,8 @@ as much as a signed SMS webhook's own work. Endpoints that take nothing but the
 exact method and path. They stay declared on their router (the OpenAPI
 document, and the same answers: HTTPException goes through FastAPI's own
 handler, a use-case error through services/entry/api/errors.py). It sits
-inside FastAPI's error and body-limit middleware, so a crash is still a logged
-500 and the body limit still holds.
+inside FastAPI's error middleware and the body limit (body_limit.py), so a
+crash is still a logged 500 and the body limit still holds.
 """
 
 from __future__ import annotations

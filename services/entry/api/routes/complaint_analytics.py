@@ -66,7 +66,11 @@ class ComplaintFigures(BaseModel):
     agents: list[AgentFigures]
 
 
-@router.get("/complaints", summary="Supervisor figures on complaints")
+@router.get(
+    "/complaints",
+    summary="Supervisor figures on complaints",
+    responses={403: {"description": "For supervisors, admins and auditors only"}},
+)
 async def complaint_analytics(
     hub: HubDep, _: Annotated[Principal, Depends(get_overseer)]
 ) -> ComplaintFigures:

@@ -9,7 +9,7 @@ from uuid import UUID
 import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Query, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain import complaints
 from domain.complaints import CaseNotFound, ComplaintState, Stamp
@@ -51,6 +51,22 @@ class Rendered(BaseModel):
 
 
 class Reply(BaseModel):
+    # The validator's "exactly one of body and template", in the JSON schema too:
+    # `{}` was allowed by the document and refused by the route.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"body": {"type": "string"}, "template": {"type": "null"}},
+                    "required": ["body"],
+                },
+                {
+                    "properties": {"template": {"type": "string"}, "body": {"type": "null"}},
+                    "required": ["template"],
+                },
+            ]
+        }
+    )
     channel: Literal["sms"] = Field(default="sms", description="Only `sms` so far.")
     body: str | None = Field(default=None, min_length=1, max_length=1600)
     template: str | None = Field(default=None, description="A canned response's key.")

@@ -23,6 +23,7 @@ from projections.complaints import CaseFilter
 from services.app.complaints.desk import Outcome
 from services.app.errors import CustomerNotFound
 from services.entry.api import complaint_schemas as schemas
+from services.entry.api.bounds import SQL_INT_MAX
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settled
 from services.infra.auth import Principal, Role
@@ -77,7 +78,7 @@ async def list_complaints(
     assignee: str | None = None,
     customer_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> schemas.ComplaintList:
     where = CaseFilter(
         queue=queue,

@@ -14,7 +14,11 @@ from services.entry.api.read_your_writes import settled
 router = APIRouter(prefix="/api/v1", tags=["consent"])
 
 
-@router.get("/customers/{customer_id}/consent", summary="The customer's consent per channel")
+@router.get(
+    "/customers/{customer_id}/consent",
+    summary="The customer's consent per channel",
+    responses={404: {"description": "No such customer"}},
+)
 async def get_consent(hub: HubDep, _: PrincipalDep, customer_id: UUID) -> schemas.ConsentState:
     channels = await anyio.to_thread.run_sync(hub.consent.current, customer_id)
     return schemas.ConsentState(channels=channels)

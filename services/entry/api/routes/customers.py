@@ -95,7 +95,11 @@ def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | N
     )
 
 
-@router.get("/customers/{customer_id}", summary="The customer 360 view")
+@router.get(
+    "/customers/{customer_id}",
+    summary="The customer 360 view",
+    responses={404: {"description": "No such customer"}},
+)
 async def customer_360(
     hub: HubDep,
     _: PrincipalDep,
@@ -108,7 +112,11 @@ async def customer_360(
     return found
 
 
-@router.get("/customers/{customer_id}/timeline", summary="The customer's timeline, newest first")
+@router.get(
+    "/customers/{customer_id}/timeline",
+    summary="The customer's timeline, newest first",
+    responses={404: {"description": "No such customer"}},
+)
 async def customer_timeline(
     hub: HubDep,
     _: PrincipalDep,
@@ -150,6 +158,7 @@ def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDet
 @router.get(
     "/interactions/{interaction_id}",
     summary="One interaction whole: its timeline entry, full text, email HTML and attachments",
+    responses={404: {"description": "No such interaction"}},
 )
 async def get_interaction(
     hub: HubDep, _: PrincipalDep, interaction_id: UUID

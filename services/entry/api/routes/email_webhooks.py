@@ -137,6 +137,7 @@ def verify(hub: Hub, fields: dict[str, str]) -> str:
         400: {"description": "A text field is not valid UTF-8 (named in `detail`)"},
         403: {"description": "Wrong signature, stale timestamp or reused token"},
         413: {"description": "The form is far larger than the message size limit"},
+        415: {"description": "Neither multipart/form-data nor a urlencoded form"},
         422: {"description": "Malformed message"},
         503: {"description": "Not stored now; Mailgun retries"},
     },

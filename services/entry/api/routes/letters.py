@@ -132,6 +132,8 @@ async def register_inbound_letter(
     responses={
         403: {"description": "Wrong or missing X-Contacthub-Signature"},
         404: {"description": "No such letter"},
+        422: {"description": "Not a status report"},
+        503: {"description": "Not configured, or cannot record now; retry"},
     },
 )
 async def letter_status(request: Request, hub: HubDep) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from services.entry.api.bounds import SQL_INT_MAX, parse_notification_id
 from services.entry.api.deps import HubDep, PrincipalDep
 from services.entry.api.live import console_message
 from services.wiring.hub import Hub
@@ -56,15 +57,18 @@ async def stream(
     last_event_id: Annotated[
         str | None, Header(description="Resume after this notification id.")
     ] = None,
-    after: Annotated[int | None, Query(ge=0, description="Start after this id.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=SQL_INT_MAX, description="Start after this id.")
+    ] = None,
 ) -> EventSourceResponse:
     if last_event_id is not None:
-        try:
-            start = int(last_event_id)
-        except ValueError:
+        resumed = parse_notification_id(last_event_id.strip())
+        if resumed is None:
             raise HTTPException(
-                status.HTTP_400_BAD_REQUEST, "Last-Event-ID must be a notification id"
-            ) from None
+                status.HTTP_400_BAD_REQUEST,
+                f"Last-Event-ID must be a notification id (0 to {SQL_INT_MAX})",
+            )
+        start = resumed
     elif after is not None:
         start = after
     else:

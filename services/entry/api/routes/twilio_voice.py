@@ -30,10 +30,15 @@ from adapters.voice.translate import (
 from domain.addresses import InvalidAddress
 from events import Event
 from services.entry.api.deps import HubDep
-from services.entry.api.routes.twilio_webhooks import publish, unprocessable, verified_form
+from services.entry.api.routes.twilio_webhooks import (
+    TWILIO_ERRORS,
+    publish,
+    unprocessable,
+    verified_form,
+)
 from services.wiring.hub import Hub, now_of
 
-router = APIRouter(prefix="/webhooks/twilio/voice", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks/twilio/voice", tags=["webhooks"], responses=TWILIO_ERRORS)
 
 TWIML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {}}, "description": "TwiML"}

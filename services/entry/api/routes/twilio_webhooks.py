@@ -9,7 +9,7 @@ so Twilio retries instead of the message being lost.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -29,7 +29,18 @@ from services.entry.api.form_text import decode_field, urlencoded_fields
 from services.infra.bus import BusUnavailable
 from services.wiring.hub import Hub, now_of
 
-router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+# What every Twilio webhook may answer besides its 200; the error body is the
+# API's one error model (services/entry/api/openapi_errors.py).
+TWILIO_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Too many form fields"},
+    403: {"description": "Invalid or missing X-Twilio-Signature, or another account"},
+    404: {"description": "A callback for an interaction the hub does not know"},
+    415: {"description": "Not application/x-www-form-urlencoded"},
+    422: {"description": "A malformed payload; nothing is recorded"},
+    503: {"description": "Not configured, or cannot record now: Twilio retries"},
+}
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], responses=TWILIO_ERRORS)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Starlette's limit for a form; Twilio sends a few dozen fields at most.
@@ -63,12 +74,18 @@ async def verified_form(request: Request, hub: Hub) -> dict[str, str]:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "Twilio webhooks are application/x-www-form-urlencoded",
         )
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        # Refused before the body is read: without a signature nothing can verify it.
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing X-Twilio-Signature")
+    # The signature covers the URL and the sorted parameters, so the form must be
+    # parsed to check it; the body limit (body_limit.py) has bounded it already.
     form = parse_form(await request.body())
     # The matched route's path and the raw query: what request.url would give
     # for them, without building and re-parsing a whole URL per request.
     query = request.scope.get("query_string", b"").decode()
     url = signed_url(hub.settings.public_url, request.scope["path"], query)
-    if not twilio_signature_valid(token, url, form, request.headers.get("x-twilio-signature")):
+    if not twilio_signature_valid(token, url, form, signature):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing X-Twilio-Signature")
     account = hub.settings.twilio_account_sid
     if account and form.get("AccountSid") not in (None, account):

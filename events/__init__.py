@@ -3,7 +3,7 @@
 Pydantic v2 models, versioned, with no I/O. Every event shares the envelope in
 `envelope.py`; each stream has a module of its own. Personal data is named in
 each class's `pii_fields`, so the store can encrypt exactly those fields with
-the customer's key (DESIGN.md, guarantee 5).
+the customer's key (docs/ARCHITECTURE.md, guarantees: erasable).
 """
 
 from events.complaints import (

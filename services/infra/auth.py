@@ -1,4 +1,4 @@
-"""API tokens and roles (DESIGN.md, guarantee 7).
+"""API tokens and roles (docs/ARCHITECTURE.md, guarantees: roles).
 
 Tokens are random, shown once, and stored only as SHA-256 hashes, in the event
 store's database (they are not a read model: a replay must not drop them).

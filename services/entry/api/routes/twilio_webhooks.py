@@ -1,6 +1,6 @@
 """Twilio messaging webhooks: verify, validate, translate, publish, answer.
 
-Nothing else happens here (STYLE.md, rule 3). The answer is 200 only once the
+Nothing else happens here (routes only translate). The answer is 200 only once the
 event is durable; 403 for a bad signature, 422 for a malformed payload (both
 record nothing), 503 when the event cannot be made durable now, so Twilio
 retries instead of the message being lost.

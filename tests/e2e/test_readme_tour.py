@@ -1,9 +1,12 @@
-"""The README's tour runs as written: its bash blocks, pasted into one fresh shell.
+"""The README's tour and the channel examples run as written, pasted into a fresh shell.
 
-The blocks are taken from README.md itself (every ```bash block of the section
-"A short tour"), so a change to the tour that breaks it fails here. They run
-with bash in a temporary folder that has the repository's .venv under the same
-relative path, against a real `contacthub serve` that the tour itself starts.
+The blocks are taken from the documents themselves (every ```bash block of the
+README's section "A short tour"; every ```bash block of docs/channels.md, with
+the tour's first three blocks where its marker comment says), so a change that
+breaks an example fails here. They run with bash in a temporary folder that
+has the repository's .venv (and tests/, for the Twilio stand-in the channel
+examples start) under the same relative paths, against a real `contacthub
+serve` that the examples themselves start and stop.
 """
 
 from __future__ import annotations
@@ -20,38 +23,48 @@ import httpx
 
 from tests.support.hub import free_port
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
 TOUR_HEADING = "## A short tour"
+# Where docs/channels.md says the tour's first blocks (start a hub, send an SMS,
+# find the customer) come in: after the settings the hub must start with.
+TOUR_RUNS_HERE = "<!-- the README tour's first three blocks run here"
+HUB_BLOCKS = 3
+BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```$", flags=re.MULTILINE | re.DOTALL)
 
 
-def tour_blocks(readme: str) -> list[str]:
+def tour_blocks() -> list[str]:
     """The ```bash blocks between the tour's heading and the next section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split(TOUR_HEADING + "\n", 1)[1]
     section = re.split(r"^## ", section, maxsplit=1, flags=re.MULTILINE)[0]
-    return re.findall(r"^```bash\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    return BASH_BLOCK.findall(section)
 
 
-def fresh_shell_env(tmp_path: Path, port: int) -> dict[str, str]:
-    # A fresh shell: none of the hub's settings from the test run leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACTHUB_")}
-    return env | {"PORT": str(port), "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
+def channel_example_blocks() -> list[str]:
+    text = (ROOT / "docs" / "channels.md").read_text(encoding="utf-8")
+    before, after = text.split(TOUR_RUNS_HERE, 1)
+    hub = tour_blocks()[:HUB_BLOCKS]
+    return [*BASH_BLOCK.findall(before), *hub, *BASH_BLOCK.findall(after)]
 
 
-def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    blocks = tour_blocks(README.read_text(encoding="utf-8"))
-    assert len(blocks) >= 5, "the tour's bash blocks were not found under its heading"
-    script = tmp_path / "tour.sh"
-    # -e and pipefail: a failing command in any block fails the tour, as a
+def run_blocks(blocks: list[str], tmp_path: Path) -> tuple[int, str, str, bool]:
+    """Runs the blocks as one bash script; returns its exit code, its output, and
+    whether a hub still answered on the port afterwards."""
+    script = tmp_path / "examples.sh"
+    # -e and pipefail: a failing command in any block fails the run, as a
     # reader would notice it failing.
     script.write_text("set -euo pipefail\n" + "\n".join(blocks), encoding="utf-8")
     (tmp_path / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     port = free_port()
-
-    # Its own session, so that whatever the tour left running can be ended with it.
+    # A fresh shell: none of the hub's settings from the test run leak in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACTHUB_")}
+    env |= {"PORT": str(port), "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
+    # Its own session, so that whatever the examples left running ends with it.
     proc = subprocess.Popen(
         ["bash", str(script)],
         cwd=tmp_path,
-        env=fresh_shell_env(tmp_path, port),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -59,13 +72,28 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     )
     try:
         out, err = proc.communicate(timeout=60)
-        # The tour's last block stopped the hub it started (before this cleanup).
+        # The last block stopped the hub the first one started (before this cleanup).
         left_running = hub_answers(port)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, out, err, left_running
 
-    assert proc.returncode == 0, f"the tour failed:\n{out[-3000:]}\n{err[-3000:]}"
+
+def hub_answers(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
+    blocks = tour_blocks()
+    assert len(blocks) >= 5, "the tour's bash blocks were not found under its heading"
+    code, out, err, left_running = run_blocks(blocks, tmp_path)
+
+    assert code == 0, f"the tour failed:\n{out[-3000:]}\n{err[-3000:]}"
     assert '"status":"ready"' in out
     assert "<Response/>" in out
     assert "customer: " in out and "Hallo, mein Gerät ist defekt" in out
@@ -76,9 +104,16 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert not left_running, "the tour left its hub running"
 
 
-def hub_answers(port: int) -> bool:
-    try:
-        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-    except httpx.TransportError:
-        return False
-    return True
+def test_the_channel_examples_run_as_written(tmp_path: Path) -> None:
+    code, out, err, left_running = run_blocks(channel_example_blocks(), tmp_path)
+
+    assert code == 0, f"the examples failed:\n{out[-3000:]}\n{err[-3000:]}"
+    # Through the Twilio stand-in: an SMS, a click-to-call and a WhatsApp message.
+    assert out.count('"status":"queued"') == 3, out[-3000:]
+    assert '"provider_call_id":"CA' in out
+    assert re.search(r"^letter: [0-9a-f-]{36}$", out, flags=re.MULTILINE), out[-3000:]
+    assert '"status":"posted"' in out
+    assert '"text_extracted":true' in out
+    assert '{"channels":{"sms":false,"voice":true}}' in out
+    assert '"detail"' not in out, out[-3000:]  # no command was refused
+    assert not left_running, "the examples left their hub running"

@@ -1,4 +1,4 @@
 """The write model: pure decision functions that turn facts and commands into events.
 
-No clock, uuid or I/O in here: the caller passes them in (STYLE.md, rule 2).
+No clock, uuid or I/O in here: the caller passes them in, so decisions are pure.
 """

@@ -1,7 +1,7 @@
 """Channel addresses: normalisation and the keyed hash that stands for them.
 
 Aggregate ids and Kafka keys derive from `address_key`, never from a plain
-number or email address (DESIGN.md, guarantee 5).
+number or email address (docs/ARCHITECTURE.md, guarantees: erasable).
 """
 
 from __future__ import annotations

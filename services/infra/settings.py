@@ -185,7 +185,7 @@ class Settings(BaseSettings):
         "join a conversation by its subject.",
     )
 
-    # Complaints (README "Complaint management"; deploy/CONFIGURATION.md)
+    # Complaints (docs/complaints.md; deploy/CONFIGURATION.md)
     complaint_rules: list[ComplaintRuleSetting] | None = Field(
         default=None,
         description="Auto-open rules as JSON; unset: the built-in German and English keywords.",

@@ -1,4 +1,4 @@
-"""Per-customer data keys (crypto-shredding, DESIGN.md guarantee 5).
+"""Per-customer data keys (crypto-shredding; docs/ARCHITECTURE.md, guarantees).
 
 Each customer's personal data in stored events is encrypted with that
 customer's own AES-256-GCM key. The keys live in the event store's database,

@@ -1,9 +1,9 @@
-"""The one place that configures the Kafka clients (STYLE.md: one module owns the broker).
+"""The one place that configures the Kafka clients (one module owns the broker).
 
 Producers go through FastStream's `KafkaBroker` with `acks="all"`: a send
 returns only once every in-sync replica has the message. The idempotent
 producer stays off: the exactly-once effect comes from deterministic event ids
-and the recorder's tracked offsets, not from the broker (DESIGN.md, guarantee 2),
+and the recorder's tracked offsets, not from the broker (docs/ARCHITECTURE.md, guarantees),
 and brokers without it (the test broker) still work.
 
 The gateway's producer is aiokafka's, configured here too (`producer_config`):

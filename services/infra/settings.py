@@ -145,7 +145,11 @@ class Settings(BaseSettings):
     )
     quiet_hours: str = Field(
         default="20:00-08:00",
-        description="Local time window without outbound calls, SMS and WhatsApp; empty: none.",
+        description=(
+            "Local time window without calls, hub-initiated SMS and WhatsApp, and agents'"
+            " SMS/WhatsApp that are not a reply within 24 h of the customer's own message;"
+            " empty: none."
+        ),
     )
     quiet_hours_timezone: str = "Europe/Berlin"
     post_webhook_secret: str = Field(

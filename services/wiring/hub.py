@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
@@ -28,6 +29,7 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.unsubscribe import unsubscribe_url
 from projections.complaints import (
     ComplaintQueues,
     ComplaintQueuesPostgres,
@@ -180,6 +182,14 @@ class Hub:
         return derive_key(self.master_key, "address-key")
 
     @part
+    def unsubscribe_secret(self) -> bytes:
+        """Signs the one-click unsubscribe links in outbound email."""
+        return derive_key(self.master_key, "unsubscribe-link")
+
+    def unsubscribe_url(self, customer_id: UUID) -> str:
+        return unsubscribe_url(self.settings.public_url, self.unsubscribe_secret, customer_id)
+
+    @part
     def store(self) -> EventStore:
         location = store_location(self.settings.database_url, self.settings.data_dir)
         master = self.master_key
@@ -311,6 +321,7 @@ class Hub:
             from_name=settings.email_from_name,
             secret=self.address_secret,
             clock=self._now,
+            unsubscribe_url=self.unsubscribe_url,
         )
 
     @part

@@ -33,6 +33,7 @@ from services.entry.api.routes import (
     stream,
     twilio_voice,
     twilio_webhooks,
+    unsubscribe,
     users,
 )
 from services.entry.smtp_receiver import start_smtp_receiver
@@ -44,6 +45,8 @@ GATEWAY_ROUTERS = (
     email_webhooks.router,
     twilio_voice.router,
     letters.webhooks,
+    # Recipient-facing like the webhooks: the List-Unsubscribe link points at public_url.
+    unsubscribe.router,
 )
 # Agent-facing: what `contacthub run api` serves.
 API_ROUTERS = (

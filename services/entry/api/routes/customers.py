@@ -141,6 +141,7 @@ def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDet
     if row is None:
         return None
     content = hub.interactions.content(interaction_id)
+    consent = hub.interactions.consent(interaction_id)
     base = f"/api/v1/interactions/{interaction_id}/attachments"
     return schemas.InteractionDetail(
         **schemas.TimelineItem.model_validate(row).model_dump(),
@@ -152,6 +153,17 @@ def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDet
             )
             for n, a in enumerate(content.attachments)
         ],
+        consent=None
+        if consent is None
+        else schemas.ConsentInForce(
+            id=consent.consent_id,
+            channel=consent.channel,
+            purpose=consent.purpose,
+            granted=consent.granted,
+            at=consent.at,
+            source=consent.source,
+            changed_by=consent.changed_by,
+        ),
     )
 
 

@@ -53,6 +53,7 @@ from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
+from services.infra.access_log import AccessLog
 from services.infra.accounts import UserStore
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
@@ -225,6 +226,13 @@ class Hub:
         return self.accounts.users
 
     @part
+    def access_log(self) -> AccessLog:
+        """Who read which customer's data: in the store's database, not a read model."""
+        db = self.db
+        with self.schema_lock():
+            return AccessLog(db, self._now)
+
+    @part
     def mailgun_tokens(self) -> WebhookTokens:
         db = self.db
         with self.schema_lock():
@@ -395,6 +403,7 @@ EVERYTHING = (
     "mailgun_tokens",
     "complaints",
     "interactions",
+    "access_log",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -419,6 +428,7 @@ API_PARTS = (
     "consent",
     "complaints",
     "interactions",
+    "access_log",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

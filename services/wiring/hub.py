@@ -31,6 +31,7 @@ from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
 from domain.unsubscribe import unsubscribe_url
 from projections.complaints import (
+    CaseFilter,
     ComplaintQueues,
     ComplaintQueuesPostgres,
     ComplaintQueuesSQLite,
@@ -43,6 +44,7 @@ from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityI
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
+from services.app.export import CustomerExports
 from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
@@ -70,6 +72,9 @@ from services.wiring.accounts import Accounts, accounts_on
 from services.wiring.complaints import Complaints, build_complaints
 
 T = TypeVar("T")
+
+# An export holds every interaction and case: no page limit that a customer could reach.
+EXPORT_ALL = 10_000_000
 
 
 @dataclass
@@ -367,6 +372,27 @@ class Hub:
         return Interactions(self.store, self.blobs)
 
     @part
+    def exports(self) -> CustomerExports:
+        """Data subject access: the customer's whole export."""
+        views = self.views
+
+        def interaction_ids(customer_id: UUID) -> list[UUID]:
+            rows = views.customer360.timeline(customer_id, EXPORT_ALL)
+            return [UUID(r["interaction_id"]) for r in reversed(rows)]  # oldest first
+
+        def complaint_ids(customer_id: UUID) -> list[UUID]:
+            where = CaseFilter(state=None, customer_id=customer_id)
+            return [UUID(r["complaint_id"]) for r in views.complaints.cases(where, EXPORT_ALL)]
+
+        return CustomerExports(
+            self.store,
+            self.interactions,
+            interaction_ids=interaction_ids,
+            complaint_ids=complaint_ids,
+            clock=self._now,
+        )
+
+    @part
     def consent(self) -> ConsentBook:
         return ConsentBook(self.store, self.recorder, self._now)
 
@@ -404,6 +430,7 @@ EVERYTHING = (
     "complaints",
     "interactions",
     "access_log",
+    "exports",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -429,6 +456,7 @@ API_PARTS = (
     "complaints",
     "interactions",
     "access_log",
+    "exports",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

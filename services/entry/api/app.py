@@ -29,6 +29,7 @@ from services.entry.api.routes import (
     consent,
     customers,
     email_webhooks,
+    export,
     health,
     letters,
     stream,
@@ -61,6 +62,7 @@ API_ROUTERS = (
     stream.router,
     users.router,
     access_log.router,
+    export.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not

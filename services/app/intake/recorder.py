@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain import calls, emails, letters, messages
-from domain.consent_keywords import keyword_consent_event
+from domain.consent_keywords import keyword_consent_event, keyword_message
 from domain.contacts import InboundPlan, plan_inbound
 from domain.email_intake import plan_inbound_email
 from domain.email_threads import KnownMessage, names_message_id, referenced_ids
@@ -156,7 +156,7 @@ class Recorder:
         if plan is None:
             return Recorded(None, ())
         events = plan.events
-        if isinstance(message, SmsReceived):
+        if isinstance(message, SmsReceived) and keyword_message(message) is not None:
             events = events + self._keyword_consent(message, plan, now)
         return Recorded(plan.customer_id, tuple(self._write(events)))
 

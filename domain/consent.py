@@ -1,7 +1,9 @@
 """May we contact the customer over this channel now? Consent and quiet hours.
 
-Consent: the latest `ConsentChanged` per channel decides; with none, service
-contact is allowed. Consent applies to every channel.
+Consent: per channel and purpose, the latest `ConsentChanged` for that purpose
+or for the whole channel (no purpose) decides; with none, `service` contact is
+allowed and `marketing` is not (it needs the customer's opt-in). Agent replies
+are service; campaigns are marketing. Consent applies to every channel.
 
 Quiet hours (local time, e.g. 20:00-08:00 Europe/Berlin) hold back contact
 that interrupts the customer: calls, and text messages (SMS, WhatsApp) that
@@ -23,7 +25,7 @@ from typing import Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from events import ConsentChanged, Event
+from events import PURPOSES, ConsentChanged, Event, Purpose
 
 # Channels whose outbound contact interrupts the customer, so quiet hours apply.
 INTRUSIVE = frozenset({"sms", "whatsapp", "voice"})
@@ -81,21 +83,60 @@ class ContactDecision:
     consent_id: UUID | None = None
 
 
-def consent_by_channel(history: Iterable[Event]) -> dict[str, bool]:
-    decided: dict[str, bool] = {}
-    for event in history:
-        if isinstance(event, ConsentChanged):
-            decided[event.channel] = event.granted
-    return decided
+# Without any decision of the customer's: service contact yes, marketing no.
+DEFAULT_CONSENT: dict[Purpose, bool] = {"service": True, "marketing": False}
 
 
-def consent_in_force(history: Iterable[Event], channel: str) -> ConsentChanged | None:
-    """The latest consent decision for the channel, or None if the customer made none."""
+def applies(event: ConsentChanged, channel: str, purpose: Purpose) -> bool:
+    return event.channel == channel and event.purpose in (None, purpose)
+
+
+def consent_in_force(
+    history: Iterable[Event], channel: str, purpose: Purpose = "service"
+) -> ConsentChanged | None:
+    """The latest decision for the channel and purpose, or None if the customer made none."""
     latest = None
     for event in history:
-        if isinstance(event, ConsentChanged) and event.channel == channel:
+        if isinstance(event, ConsentChanged) and applies(event, channel, purpose):
             latest = event
     return latest
+
+
+def granted(history: Iterable[Event], channel: str, purpose: Purpose) -> bool:
+    consent = consent_in_force(history, channel, purpose)
+    return DEFAULT_CONSENT[purpose] if consent is None else consent.granted
+
+
+def consent_by_purpose(history: Iterable[Event]) -> dict[str, dict[Purpose, bool]]:
+    """Per channel the customer decided on: whether each purpose is allowed now."""
+    events = list(history)
+    channels = sorted({e.channel for e in events if isinstance(e, ConsentChanged)})
+    return {c: {p: granted(events, c, p) for p in PURPOSES} for c in channels}
+
+
+def consent_by_channel(history: Iterable[Event]) -> dict[str, bool]:
+    """Per channel the customer decided on: whether service contact is allowed now."""
+    return {c: p["service"] for c, p in consent_by_purpose(history).items()}
+
+
+def changes_anything(
+    history: Iterable[Event], channel: str, purpose: Purpose | None, grant: bool
+) -> bool:
+    """Would recording this decision change what is allowed? Saying it again does not."""
+    events = list(history)
+    purposes = PURPOSES if purpose is None else (purpose,)
+    return any(
+        consent_in_force(events, channel, p) is None or granted(events, channel, p) is not grant
+        for p in purposes
+    )
+
+
+def refusal_reason(consent: ConsentChanged | None, channel: str, purpose: Purpose) -> str:
+    if consent is None:  # only marketing is refused without a decision
+        return f"the customer has not opted in to {purpose} over {channel}"
+    if consent.purpose is None or purpose == "service":
+        return f"the customer opted out of {channel}"
+    return f"the customer opted out of {purpose} over {channel}"
 
 
 def is_reply(
@@ -116,15 +157,18 @@ def decide_contact(
     now: datetime,
     quiet: QuietHours | None,
     *,
+    purpose: Purpose = "service",
     initiated_by: Initiator = "agent",
     last_inbound_at: datetime | None = None,
 ) -> ContactDecision:
-    """May the send go out now? `history` is the customer stream; `last_inbound_at`
-    when the customer's own last message on `channel` arrived (None: never)."""
-    consent = consent_in_force(history, channel)
+    """May the send go out now? `history` is the customer stream; `purpose` why we
+    contact; `last_inbound_at` when the customer's own last message on `channel`
+    arrived (None: never)."""
+    consent = consent_in_force(history, channel, purpose)
     consent_id = consent.event_id if consent is not None else None
-    if consent is not None and not consent.granted:
-        return ContactDecision(False, f"the customer opted out of {channel}", consent_id)
+    allowed = DEFAULT_CONSENT[purpose] if consent is None else consent.granted
+    if not allowed:
+        return ContactDecision(False, refusal_reason(consent, channel, purpose), consent_id)
     if quiet is None or channel not in INTRUSIVE or not quiet.contains(now):
         return ContactDecision(True, "allowed", consent_id)
     if is_reply(channel, now, initiated_by, last_inbound_at):

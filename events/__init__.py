@@ -25,7 +25,7 @@ from events.complaints import (
     SlaTarget,
     SlaWarningRaised,
 )
-from events.consent import ConsentChanged
+from events.consent import PURPOSES, ConsentChanged, Purpose
 from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
 from events.email import (
     EmailAttachment,
@@ -71,6 +71,7 @@ from events.voice import (
 __all__ = [
     "ERASED",
     "EVENT_TYPES",
+    "PURPOSES",
     "AddressClaimed",
     "AgentReplied",
     "CallNoteRecorded",
@@ -108,6 +109,7 @@ __all__ = [
     "LetterStatusChanged",
     "PostalAddressSet",
     "Priority",
+    "Purpose",
     "RecordingAttached",
     "SlaBreached",
     "SlaTarget",

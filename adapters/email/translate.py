@@ -172,10 +172,15 @@ def mailgun_form_event(
 
 
 def outbound_mime(
-    sent: EmailSent, contents: Mapping[str, bytes], *, from_name: str = ""
+    sent: EmailSent,
+    contents: Mapping[str, bytes],
+    *,
+    from_name: str = "",
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """The message to hand to the relay: threading headers, text and HTML
-    alternatives, attachments (`contents` by their sha256)."""
+    alternatives, attachments (`contents` by their sha256), and with
+    `unsubscribe_url` the RFC 8058 one-click unsubscribe headers."""
     message = EmailMessage()
     message["From"] = f"{from_name} <{sent.from_address}>" if from_name else sent.from_address
     message["To"] = sent.to_address
@@ -186,6 +191,9 @@ def outbound_mime(
         message["In-Reply-To"] = " ".join(f"<{i}>" for i in sent.in_reply_to)
     if sent.references:
         message["References"] = " ".join(f"<{i}>" for i in sent.references)
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(sent.text or mime.html_to_text(sent.html))
     if sent.html:
         message.add_alternative(sent.html, subtype="html")

@@ -1,17 +1,31 @@
-"""Consent per channel as commands on the customer stream (`ConsentChanged`)."""
+"""Consent per channel and purpose as commands on the customer stream
+(`ConsentChanged`), and the proof of the consent a send relied on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from domain.consent import consent_by_channel
-from events import ConsentChanged, Event
+from domain.consent import changes_anything, consent_by_channel, consent_by_purpose
+from events import ConsentChanged, Event, Purpose
 from events.envelope import Channel
 from services.app.errors import CustomerNotFound
 from services.app.intake.recorder import Recorder
 from services.infra.eventstore import EventStore
+
+
+@dataclass(frozen=True)
+class ConsentNow:
+    """What is allowed now: service per channel, and every purpose per channel."""
+
+    channels: dict[str, bool]
+    purposes: dict[str, dict[Purpose, bool]]
+
+
+def consent_now(history: list[Event]) -> ConsentNow:
+    return ConsentNow(consent_by_channel(history), consent_by_purpose(history))
 
 
 class ConsentBook:
@@ -22,26 +36,37 @@ class ConsentBook:
         self.recorder = recorder
         self.clock = clock
 
-    def current(self, customer_id: UUID) -> dict[str, bool]:
+    def current(self, customer_id: UUID) -> ConsentNow:
+        return consent_now(self._history(customer_id))
+
+    def history(self, customer_id: UUID) -> list[ConsentChanged]:
+        """Every decision the customer made, oldest first: the proof trail."""
+        return [e for e in self._history(customer_id) if isinstance(e, ConsentChanged)]
+
+    def _history(self, customer_id: UUID) -> list[Event]:
         history = self.store.stream(customer_id)
         if not history:
             raise CustomerNotFound(str(customer_id))
-        return consent_by_channel(history)
+        return history
 
     def change(
-        self, customer_id: UUID, channels: Mapping[Channel, bool], *, agent: str, source: str
-    ) -> tuple[dict[str, bool], int]:
-        """Records the decisions that differ from the current ones; returns the new
-        state and the last notification id (0 if nothing changed)."""
-        history = self.store.stream(customer_id)
-        if not history:
-            raise CustomerNotFound(str(customer_id))
-        current = consent_by_channel(history)
+        self,
+        customer_id: UUID,
+        channels: Mapping[Channel, bool],
+        *,
+        agent: str | None,
+        source: str,
+        purpose: Purpose | None = None,
+    ) -> tuple[ConsentNow, int]:
+        """Records the decisions that change what is allowed; returns the new state
+        and the last notification id (0 if nothing changed). `purpose` None decides
+        every purpose of the channels."""
+        history = self._history(customer_id)
         now = self.clock()
         version = history[-1].originator_version
         events: list[Event] = []
         for channel, granted in sorted(channels.items()):
-            if current.get(channel) is granted:
+            if not changes_anything([*history, *events], channel, purpose, granted):
                 continue  # saying it again changes nothing, so records nothing
             version += 1
             events.append(
@@ -54,9 +79,10 @@ class ConsentBook:
                     recorded_at=now,
                     channel=channel,
                     granted=granted,
+                    purpose=purpose,
                     changed_by=agent,
                     source=source,
                 )
             )
         ids = self.recorder.append(events).notification_ids
-        return consent_by_channel([*history, *events]), max(ids, default=0)
+        return consent_now([*history, *events]), max(ids, default=0)

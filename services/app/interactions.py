@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from adapters.email import mime
 from events import (
+    CallPlaced,
+    ConsentChanged,
     EmailAttachment,
     EmailReceived,
     EmailSent,
@@ -59,6 +62,46 @@ def content_of(stream: Sequence[Event]) -> InteractionContent:
 
 
 @dataclass(frozen=True)
+class ConsentProof:
+    """The consent a send relied on. `consent_id` None: the customer had made no
+    decision on the channel, so the default service consent applied."""
+
+    consent_id: UUID | None
+    channel: str
+    # None: the decision held for every purpose of the channel.
+    purpose: str | None
+    granted: bool
+    at: datetime | None
+    source: str
+    changed_by: str | None
+
+
+# The events that start an outbound interaction, each naming its consent_id.
+OUTBOUND_INTENTS = (SmsSent, EmailSent, CallPlaced, LetterSent)
+
+
+def consent_proof(intent: Event, customer_history: Sequence[Event]) -> ConsentProof | None:
+    """The consent in force when `intent` was sent, from the customer stream (pure);
+    None if `intent` is no send."""
+    if not isinstance(intent, OUTBOUND_INTENTS):
+        return None
+    if intent.consent_id is None:
+        return ConsentProof(None, intent.channel, "service", True, None, "default", None)
+    for event in customer_history:
+        if isinstance(event, ConsentChanged) and event.event_id == intent.consent_id:
+            return ConsentProof(
+                event.event_id,
+                event.channel,
+                event.purpose,
+                event.granted,
+                event.recorded_at,
+                event.source,
+                event.changed_by,
+            )
+    raise LookupError(f"consent {intent.consent_id} of {intent.originator_id} is not recorded")
+
+
+@dataclass(frozen=True)
 class Attachment:
     meta: EmailAttachment
     data: bytes
@@ -71,6 +114,15 @@ class Interactions:
 
     def content(self, interaction_id: UUID) -> InteractionContent:
         return content_of(self.store.stream(interaction_id))
+
+    def consent(self, interaction_id: UUID) -> ConsentProof | None:
+        """The consent an outbound interaction relied on; None for inbound ones."""
+        stream = self.store.stream(interaction_id)
+        if not stream or not isinstance(stream[0], OUTBOUND_INTENTS):
+            return None
+        customer_id = stream[0].customer_id
+        assert customer_id is not None
+        return consent_proof(stream[0], self.store.stream(customer_id))
 
     def attachment(self, interaction_id: UUID, index: int) -> Attachment | None:
         """The email's attachment at `index` (0-based), or None if there is none."""

@@ -32,6 +32,8 @@ dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
 app.add_typer(sla_app, name="sla")
+customer_app = typer.Typer(help="One customer's data: the data subject access export.")
+app.add_typer(customer_app, name="customer")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
     no_args_is_help=True,
@@ -488,6 +490,47 @@ def demo(
         progress.remove_task(task)
     cases = len(hub.views.complaints.all_case_ids())
     console.print(f"loaded {cases} complaint cases ({resolved} resolved by the demo's agents)")
+
+
+@customer_app.command("export")
+def customer_export(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+    as_zip: Annotated[
+        bool, typer.Option("--zip", help="A ZIP of export.json and the attachments.")
+    ] = False,
+) -> None:
+    """Everything the hub holds about the customer as one JSON document (or a ZIP
+    with the attachments). The export is recorded in the access log."""
+    import getpass
+    from uuid import UUID
+
+    from services.app.errors import CustomerNotFound
+    from services.wiring.hub import build_hub
+
+    try:
+        wanted = UUID(customer_id)
+    except ValueError:
+        _fail(f"not a customer id: {customer_id!r}", 2)
+    hub = build_hub(_settings(), parts=("store", "views", "exports", "access_log"))
+    try:
+        export = hub.exports.export(wanted)
+    except CustomerNotFound:
+        _fail(f"no customer {wanted}")
+    hub.access_log.record(
+        user=f"cli:{getpass.getuser()}", role="operator", what="export", customer_id=wanted
+    )
+    data = export.zip() if as_zip else export.json()
+    if out is None:
+        if as_zip and sys.stdout.isatty():
+            _fail("a ZIP is binary: give --out FILE", 2)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    out.write_bytes(data)
+    console.print(f"wrote the export of {wanted} to {out} ({len(data)} bytes)")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
@@ -28,7 +29,9 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.unsubscribe import unsubscribe_url
 from projections.complaints import (
+    CaseFilter,
     ComplaintQueues,
     ComplaintQueuesPostgres,
     ComplaintQueuesSQLite,
@@ -41,6 +44,7 @@ from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityI
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
+from services.app.export import CustomerExports
 from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
@@ -51,6 +55,7 @@ from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
+from services.infra.access_log import AccessLog
 from services.infra.accounts import UserStore
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
@@ -67,6 +72,9 @@ from services.wiring.accounts import Accounts, accounts_on
 from services.wiring.complaints import Complaints, build_complaints
 
 T = TypeVar("T")
+
+# An export holds every interaction and case: no page limit that a customer could reach.
+EXPORT_ALL = 10_000_000
 
 
 @dataclass
@@ -180,6 +188,14 @@ class Hub:
         return derive_key(self.master_key, "address-key")
 
     @part
+    def unsubscribe_secret(self) -> bytes:
+        """Signs the one-click unsubscribe links in outbound email."""
+        return derive_key(self.master_key, "unsubscribe-link")
+
+    def unsubscribe_url(self, customer_id: UUID) -> str:
+        return unsubscribe_url(self.settings.public_url, self.unsubscribe_secret, customer_id)
+
+    @part
     def store(self) -> EventStore:
         location = store_location(self.settings.database_url, self.settings.data_dir)
         master = self.master_key
@@ -213,6 +229,13 @@ class Hub:
     @part
     def users(self) -> UserStore:
         return self.accounts.users
+
+    @part
+    def access_log(self) -> AccessLog:
+        """Who read which customer's data: in the store's database, not a read model."""
+        db = self.db
+        with self.schema_lock():
+            return AccessLog(db, self._now)
 
     @part
     def mailgun_tokens(self) -> WebhookTokens:
@@ -311,6 +334,7 @@ class Hub:
             from_name=settings.email_from_name,
             secret=self.address_secret,
             clock=self._now,
+            unsubscribe_url=self.unsubscribe_url,
         )
 
     @part
@@ -346,6 +370,27 @@ class Hub:
     def interactions(self) -> Interactions:
         """An interaction's whole content (text, HTML, attachments), from its stream."""
         return Interactions(self.store, self.blobs)
+
+    @part
+    def exports(self) -> CustomerExports:
+        """Data subject access: the customer's whole export."""
+        views = self.views
+
+        def interaction_ids(customer_id: UUID) -> list[UUID]:
+            rows = views.customer360.timeline(customer_id, EXPORT_ALL)
+            return [UUID(r["interaction_id"]) for r in reversed(rows)]  # oldest first
+
+        def complaint_ids(customer_id: UUID) -> list[UUID]:
+            where = CaseFilter(state=None, customer_id=customer_id)
+            return [UUID(r["complaint_id"]) for r in views.complaints.cases(where, EXPORT_ALL)]
+
+        return CustomerExports(
+            self.store,
+            self.interactions,
+            interaction_ids=interaction_ids,
+            complaint_ids=complaint_ids,
+            clock=self._now,
+        )
 
     @part
     def consent(self) -> ConsentBook:
@@ -384,6 +429,8 @@ EVERYTHING = (
     "mailgun_tokens",
     "complaints",
     "interactions",
+    "access_log",
+    "exports",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -408,6 +455,8 @@ API_PARTS = (
     "consent",
     "complaints",
     "interactions",
+    "access_log",
+    "exports",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

@@ -77,6 +77,11 @@ def seed(served: Served) -> dict[str, str]:
         "customer_id": customer_id,
         "interaction_id": timeline[0]["interaction_id"],
         "complaint_id": case["complaint_id"],
+        # Phone fields too: a generated string is rarely a number of any numbering
+        # plan, and whether it is one is the number's content, not the request's shape.
+        "to": "+4917612345678",
+        "agent_phone": "+4930901820999",
+        "phone": "+4917612345678",
     }
 
 

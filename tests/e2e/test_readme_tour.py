@@ -114,6 +114,10 @@ def test_the_channel_examples_run_as_written(tmp_path: Path) -> None:
     assert re.search(r"^letter: [0-9a-f-]{36}$", out, flags=re.MULTILINE), out[-3000:]
     assert '"status":"posted"' in out
     assert '"text_extracted":true' in out
-    assert '{"channels":{"sms":false,"voice":true}}' in out
+    # A decision without a purpose holds for every purpose of the channel.
+    assert (
+        '{"channels":{"sms":false,"voice":true},"purposes":'
+        '{"sms":{"service":false,"marketing":false},"voice":{"service":true,"marketing":true}}}'
+    ) in out
     assert '"detail"' not in out, out[-3000:]  # no command was refused
     assert not left_running, "the examples left their hub running"

@@ -15,7 +15,14 @@ from eventsourcing.persistence import Tracking
 
 from adapters.email.translate import inbound_email_event
 from adapters.sms.translate import TwilioInboundMessage, inbound_message_event
-from events import EmailReceived, Event, SmsReceived, SmsStatus, SmsStatusChanged
+from events import (
+    ConsentChanged,
+    EmailReceived,
+    Event,
+    SmsReceived,
+    SmsStatus,
+    SmsStatusChanged,
+)
 from services.app.intake.batch_recorder import BatchRecorder, Positioned
 from services.app.intake.recorder import Recorder
 from services.infra.eventstore import EventStore, open_event_store
@@ -110,14 +117,14 @@ def test_unrecordable_messages_are_handed_over_before_the_write_and_tracked(
     assert store.max_tracking_id("intake:0") == 3
 
 
-def sms_from(number: str, n: int, *, whatsapp: bool = False) -> Event:
+def sms_from(number: str, n: int, *, whatsapp: bool = False, body: str | None = None) -> Event:
     prefix = "whatsapp:" if whatsapp else ""
     form = {
         "MessageSid": f"SM{n:032x}",
         "AccountSid": "AC" + "1" * 32,
         "From": prefix + number,
         "To": prefix + "+4930901820",
-        "Body": f"Nachricht {n}",
+        "Body": f"Nachricht {n}" if body is None else body,
     }
     return inbound_message_event(
         TwilioInboundMessage.model_validate(form), form, received_at=NOW, address_secret=SECRET
@@ -168,3 +175,36 @@ def test_intakes_the_batch_cannot_decide_go_through_the_single_recorder_in_order
     before = store.max_notification_id()
     again = recorder.record(batch)
     assert again.recorded == 0 and store.max_notification_id() == before
+
+
+def test_stop_and_start_in_a_batch_record_the_consent_with_the_message_in_order(
+    store: EventStore,
+) -> None:
+    """A STOP amid plain SMS, then START: each consent change is on the sender's
+    customer stream, in the order sent, and a redelivery records none again."""
+    number = "+4917655556666"
+    items = [
+        sms_from(number, 1),
+        sms_from(number, 2, body=" stop"),
+        sms_from("+4917677778888", 3),
+        sms_from(number, 4, body="START"),
+    ]
+    batch = [Positioned(Tracking("intake:0", offset), e) for offset, e in enumerate(items)]
+    recorder = BatchRecorder(store, lambda: NOW, single=Recorder(store, lambda: NOW))
+
+    outcome = recorder.record(batch)
+
+    assert (outcome.recorded, outcome.rejected) == (4, 0)
+    assert store.max_tracking_id("intake:0") == 3
+    changes = [e for _, e in store.notifications(0, 1000) if isinstance(e, ConsentChanged)]
+    assert [(c.channel, c.granted, c.purpose) for c in changes] == [
+        ("sms", False, None),
+        ("sms", True, "service"),
+    ]
+    [sender] = {c.customer_id for c in changes}
+    [first, *_] = [
+        e for _, e in store.notifications(0, 1000) if e.originator_id == items[0].originator_id
+    ]
+    assert first.customer_id == sender
+    before = store.max_notification_id()
+    assert recorder.record(batch).recorded == 0 and store.max_notification_id() == before

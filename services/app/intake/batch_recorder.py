@@ -31,6 +31,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from domain import messages
+from domain.consent_keywords import keyword_message
 from domain.contacts import plan_inbound
 from events import (
     AddressClaimed,
@@ -282,6 +283,8 @@ class _BatchState:
             joins_sibling = any(key in self.owners for key in intake.sibling_address_keys)
             if owner is None and not recorded and joins_sibling:
                 raise NeedsSingleRecorder  # a first contact joins a sibling channel's customer
+            if not recorded and keyword_message(intake) is not None:
+                raise NeedsSingleRecorder  # STOP/START writes on the customer stream too
             plan = plan_inbound(
                 intake,
                 claimed_by=self.owners.get(intake.address_key),

@@ -17,7 +17,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain import calls, emails, letters, messages
-from domain.contacts import plan_inbound
+from domain.consent_keywords import keyword_consent_event, keyword_message
+from domain.contacts import InboundPlan, plan_inbound
 from domain.email_intake import plan_inbound_email
 from domain.email_threads import KnownMessage, names_message_id, referenced_ids
 from events import (
@@ -32,6 +33,7 @@ from events import (
     InboundEvent,
     LetterStatusChanged,
     RecordingAttached,
+    SmsReceived,
     SmsStatusChanged,
     TranscriptAttached,
     address_claim_id,
@@ -153,7 +155,25 @@ class Recorder:
         )
         if plan is None:
             return Recorded(None, ())
-        return Recorded(plan.customer_id, tuple(self._write(plan.events)))
+        events = plan.events
+        if isinstance(message, SmsReceived) and keyword_message(message) is not None:
+            events = events + self._keyword_consent(message, plan, now)
+        return Recorded(plan.customer_id, tuple(self._write(events)))
+
+    def _keyword_consent(
+        self, message: SmsReceived, plan: InboundPlan, now: datetime
+    ) -> list[Event]:
+        """A STOP or START message also records the consent change, in the same
+        transaction as the message: an opt-out acknowledged is never lost."""
+        on_customer = [
+            e.originator_version for e in plan.events if e.originator_id == plan.customer_id
+        ]
+        if on_customer:
+            version = max(on_customer)
+        else:
+            version = self.store.stream(plan.customer_id)[-1].originator_version
+        change = keyword_consent_event(message, plan.customer_id, version + 1, now)
+        return [] if change is None else [change]
 
     def _record_status(self, change: SmsStatusChanged) -> Recorded:
         state = messages.fold(self.store.stream(change.originator_id))

@@ -85,6 +85,8 @@ class EmailChannel:
     from_name: str
     secret: bytes
     clock: Callable[[], datetime]
+    # The customer's signed one-click unsubscribe link; None: no such headers.
+    unsubscribe_url: Callable[[UUID], str] | None = None
     channel: str = "email"
     namespace: str = "email-out"
 
@@ -171,7 +173,11 @@ class EmailChannel:
         sent = planned.sent
         sender = self.sender
         assert sender is not None
-        message = outbound_mime(sent, planned.contents, from_name=self.from_name)
+        assert sent.customer_id is not None
+        link = self.unsubscribe_url(sent.customer_id) if self.unsubscribe_url else None
+        message = outbound_mime(
+            sent, planned.contents, from_name=self.from_name, unsubscribe_url=link
+        )
         try:
             answer = await sender.send(
                 message, sender=sent.from_address, recipients=[sent.to_address]
@@ -211,9 +217,12 @@ class EmailMessaging:
         from_name: str,
         secret: bytes,
         clock: Callable[[], datetime],
+        unsubscribe_url: Callable[[UUID], str] | None = None,
     ) -> None:
         self.outbound = outbound
-        self.mail = EmailChannel(store, sender, blobs, from_address, from_name, secret, clock)
+        self.mail = EmailChannel(
+            store, sender, blobs, from_address, from_name, secret, clock, unsubscribe_url
+        )
 
     async def send_email(
         self,

@@ -19,7 +19,7 @@ from adapters.sms.translate import WHATSAPP, send_failed, status_from_send
 from domain import messages
 from domain.addresses import normalise_phone
 from domain.consent import Initiator
-from events import ChannelAddressLinked, Event, SmsSent
+from events import ChannelAddressLinked, Event, Purpose, SmsSent
 from events.sms import MessagingChannel
 from services.app.errors import CommandRefused
 from services.app.outbound.pipeline import (
@@ -164,6 +164,7 @@ class Messaging:
         idempotency_key: str | None = None,
         channel: MessagingChannel = "sms",
         initiated_by: Initiator = "agent",
+        purpose: Purpose = "service",
     ) -> SendOutcome:
         return await self.outbound.send(
             self.whatsapp if channel == "whatsapp" else self.sms,
@@ -172,6 +173,7 @@ class Messaging:
             agent=agent,
             idempotency_key=idempotency_key,
             initiated_by=initiated_by,
+            purpose=purpose,
         )
 
 

@@ -28,7 +28,7 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from domain.consent import Initiator, QuietHours, decide_contact
-from events import Event, provider_event_id
+from events import Event, Purpose, provider_event_id
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
 from services.infra.eventstore import EventStore
@@ -161,7 +161,10 @@ class Outbound:
         agent: str,
         idempotency_key: str | None = None,
         initiated_by: Initiator = "agent",
+        purpose: Purpose = "service",
     ) -> SendOutcome:
+        """`purpose`: agent replies and notices are `service`; campaigns `marketing`,
+        which needs the customer's opt-in on the channel."""
         refusal = channel.unconfigured()
         if refusal is not None:
             raise CommandRefused(refusal)
@@ -171,7 +174,7 @@ class Outbound:
             else uuid4()
         )
         begun = await anyio.to_thread.run_sync(
-            self._record_intent, channel, customer_id, request, token, agent, initiated_by
+            self._record_intent, channel, customer_id, request, token, agent, initiated_by, purpose
         )
         if isinstance(begun, SendOutcome):  # the same command again: report, do not resend
             return begun
@@ -197,6 +200,7 @@ class Outbound:
         token: UUID,
         agent: str,
         initiated_by: Initiator,
+        purpose: Purpose,
     ) -> _Begun[P] | SendOutcome:
         history = self.store.stream(customer_id)
         if not history:
@@ -218,6 +222,7 @@ class Outbound:
                 channel.channel,
                 now,
                 self.quiet,
+                purpose=purpose,
                 initiated_by=initiated_by,
                 last_inbound_at=self._last_inbound(customer_id, channel.channel, now),
             )

@@ -21,6 +21,7 @@ from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
+    access_log,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -28,11 +29,13 @@ from services.entry.api.routes import (
     consent,
     customers,
     email_webhooks,
+    export,
     health,
     letters,
     stream,
     twilio_voice,
     twilio_webhooks,
+    unsubscribe,
     users,
 )
 from services.entry.smtp_receiver import start_smtp_receiver
@@ -44,6 +47,8 @@ GATEWAY_ROUTERS = (
     email_webhooks.router,
     twilio_voice.router,
     letters.webhooks,
+    # Recipient-facing like the webhooks: the List-Unsubscribe link points at public_url.
+    unsubscribe.router,
 )
 # Agent-facing: what `contacthub run api` serves.
 API_ROUTERS = (
@@ -56,6 +61,8 @@ API_ROUTERS = (
     complaint_analytics.router,
     stream.router,
     users.router,
+    access_log.router,
+    export.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not

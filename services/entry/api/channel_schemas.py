@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from events import Purpose
 from events.envelope import Channel
 
 
@@ -64,10 +65,21 @@ class ConsentUpdate(BaseModel):
         description='Per channel: true opts in, false opts out, e.g. {"sms": false}.',
     )
     source: str = Field(default="agent", max_length=40, description="How the customer said so.")
+    purpose: Purpose | None = Field(
+        default=None,
+        description="service or marketing; omitted: the decision holds for every purpose.",
+    )
 
 
 class ConsentState(BaseModel):
-    channels: dict[str, bool] = Field(description="Only channels with a recorded decision.")
+    channels: dict[str, bool] = Field(
+        description="Only channels with a recorded decision: is service contact allowed."
+    )
+    purposes: dict[str, dict[Purpose, bool]] = Field(
+        default_factory=dict,
+        description="Per decided channel, whether each purpose is allowed now "
+        "(marketing needs an opt-in).",
+    )
 
 
 class LetterAccepted(BaseModel):

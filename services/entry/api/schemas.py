@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -51,6 +52,21 @@ class AttachmentOut(BaseModel):
     url: str = Field(description="GET it (bearer auth) for the bytes.")
 
 
+class ConsentInForce(BaseModel):
+    """The consent an outbound message relied on when it was sent."""
+
+    id: UUID | None = Field(
+        description="The ConsentChanged event; null: the customer had made no decision on "
+        "the channel, so the default service consent applied."
+    )
+    channel: str
+    purpose: str | None = Field(description="service or marketing; null: every purpose.")
+    granted: bool
+    at: datetime | None = Field(description="When the decision was recorded.")
+    source: str = Field(description="How the customer told us, e.g. sms-keyword START.")
+    changed_by: str | None = Field(default=None, description="The agent who recorded it.")
+
+
 class InteractionDetail(TimelineItem):
     """One interaction whole: the timeline's entry plus all of its content."""
 
@@ -63,6 +79,9 @@ class InteractionDetail(TimelineItem):
     )
     attachments: list[AttachmentOut] = Field(
         default_factory=list, description="Email: its attachments, in order."
+    )
+    consent: ConsentInForce | None = Field(
+        default=None, description="Outbound: the consent in force when it was sent."
     )
 
 

@@ -13,16 +13,45 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
 from domain.addresses import InvalidAddress, normalise_phone
 from services.app.errors import CustomerNotFound
+from services.app.interactions import Attachment
 from services.app.outbound.email import EmailDraft
 from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settle
+from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 CURSOR_SEPARATOR = "|"
+
+
+def log_access(
+    hub: Hub,
+    principal: Principal,
+    what: str,
+    customer_id: UUID,
+    interaction_id: UUID | None = None,
+) -> None:
+    hub.access_log.record(
+        user=principal.name,
+        role=principal.role.value,
+        what=what,
+        customer_id=customer_id,
+        interaction_id=interaction_id,
+    )
+
+
+def attachment_read(
+    hub: Hub, principal: Principal, interaction_id: UUID, n: int
+) -> Attachment | None:
+    found = hub.interactions.attachment(interaction_id, n)
+    row = hub.views.customer360.interaction(interaction_id) if found is not None else None
+    if found is None or row is None:
+        return None
+    log_access(hub, principal, "attachment", UUID(row["customer_id"]), interaction_id)
+    return found
 
 
 def summary(row: dict[str, Any]) -> schemas.CustomerSummary:
@@ -81,10 +110,14 @@ def customer_of_case(hub: Hub, text: str) -> dict[str, Any] | None:
     return hub.views.customer360.customer(customer_id) if customer_id else None
 
 
-def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | None:
+def load_360(
+    hub: Hub, principal: Principal, customer_id: UUID, limit: int
+) -> schemas.Customer360 | None:
     found = hub.views.customer360.read_360(customer_id, limit + 1)
     if found is None:
         return None
+    # Recorded before the data leaves: a read that cannot be logged is not served.
+    log_access(hub, principal, "customer_360", customer_id)
     return schemas.Customer360(
         **summary(found).model_dump(),
         language=found["language"],
@@ -102,11 +135,11 @@ def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | N
 )
 async def customer_360(
     hub: HubDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     customer_id: UUID,
     limit: Annotated[int, Query(ge=1, le=200, description="Timeline entries included")] = 20,
 ) -> schemas.Customer360:
-    found = await anyio.to_thread.run_sync(load_360, hub, customer_id, limit)
+    found = await anyio.to_thread.run_sync(load_360, hub, principal, customer_id, limit)
     if found is None:
         raise CustomerNotFound(str(customer_id))
     return found
@@ -136,11 +169,18 @@ async def customer_timeline(
     return page
 
 
-def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDetail | None:
+def interaction_detail(
+    hub: Hub, principal: Principal | None, interaction_id: UUID
+) -> schemas.InteractionDetail | None:
+    """The interaction whole; the read is logged for `principal` (None: the caller
+    logs it, as the export does once for everything it reads)."""
     row = hub.views.customer360.interaction(interaction_id)
     if row is None:
         return None
+    if principal is not None:
+        log_access(hub, principal, "interaction", UUID(row["customer_id"]), interaction_id)
     content = hub.interactions.content(interaction_id)
+    consent = hub.interactions.consent(interaction_id)
     base = f"/api/v1/interactions/{interaction_id}/attachments"
     return schemas.InteractionDetail(
         **schemas.TimelineItem.model_validate(row).model_dump(),
@@ -152,6 +192,17 @@ def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDet
             )
             for n, a in enumerate(content.attachments)
         ],
+        consent=None
+        if consent is None
+        else schemas.ConsentInForce(
+            id=consent.consent_id,
+            channel=consent.channel,
+            purpose=consent.purpose,
+            granted=consent.granted,
+            at=consent.at,
+            source=consent.source,
+            changed_by=consent.changed_by,
+        ),
     )
 
 
@@ -161,9 +212,9 @@ def interaction_detail(hub: Hub, interaction_id: UUID) -> schemas.InteractionDet
     responses={404: {"description": "No such interaction"}},
 )
 async def get_interaction(
-    hub: HubDep, _: PrincipalDep, interaction_id: UUID
+    hub: HubDep, principal: PrincipalDep, interaction_id: UUID
 ) -> schemas.InteractionDetail:
-    found = await anyio.to_thread.run_sync(interaction_detail, hub, interaction_id)
+    found = await anyio.to_thread.run_sync(interaction_detail, hub, principal, interaction_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no interaction {interaction_id}")
     return found
@@ -178,8 +229,10 @@ async def get_interaction(
         404: {"description": "No such interaction or attachment"},
     },
 )
-async def get_attachment(hub: HubDep, _: PrincipalDep, interaction_id: UUID, n: int) -> Response:
-    found = await anyio.to_thread.run_sync(hub.interactions.attachment, interaction_id, n)
+async def get_attachment(
+    hub: HubDep, principal: PrincipalDep, interaction_id: UUID, n: int
+) -> Response:
+    found = await anyio.to_thread.run_sync(attachment_read, hub, principal, interaction_id, n)
     if found is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"interaction {interaction_id} has no attachment {n}"

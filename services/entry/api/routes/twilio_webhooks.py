@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 from uuid import UUID
+from xml.sax.saxutils import escape as xml_escape
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from adapters.sms.translate import (
 )
 from adapters.sms.verify import signed_url, twilio_signature_valid
 from domain.addresses import InvalidAddress
+from domain.consent_keywords import KeywordConsent, keyword_message
 from events import Event
 from services.entry.api.deps import HubDep
 from services.entry.api.form_text import decode_field, urlencoded_fields
@@ -43,6 +45,25 @@ TWILIO_ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], responses=TWILIO_ERRORS)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# The confirmation Twilio sends back to a STOP or START (a <Message> in the answer).
+OPTED_OUT_REPLY = (
+    "Sie erhalten keine Nachrichten mehr von uns. Mit START melden Sie sich wieder an. / "
+    "You are unsubscribed. Reply START to resubscribe."
+)
+OPTED_IN_REPLY = (
+    "Sie erhalten wieder Nachrichten von uns. Mit STOP melden Sie sich ab. / "
+    "You are subscribed again. Reply STOP to unsubscribe."
+)
+
+
+def keyword_twiml(keyword: KeywordConsent) -> str:
+    text = OPTED_IN_REPLY if keyword.granted else OPTED_OUT_REPLY
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Message>{xml_escape(text)}</Message></Response>"
+    )
+
+
 # Starlette's limit for a form; Twilio sends a few dozen fields at most.
 MAX_FIELDS = 1000
 
@@ -104,9 +125,12 @@ def unprocessable(exc: ValidationError | InvalidAddress) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-async def publish(request: Request, hub: Hub, route: str, event: Event) -> Response:
+async def publish(
+    request: Request, hub: Hub, route: str, event: Event, answer: str = EMPTY_TWIML
+) -> Response:
     """Publishes and counts the outcome; BusUnavailable goes on to the app's 503
-    (services/entry/api/errors.py), so the provider retries."""
+    (services/entry/api/errors.py), so the provider retries. `answer` is the TwiML
+    sent back once the event is durable."""
     metrics = request.app.state.metrics
     try:
         await hub.bus.publish(event)
@@ -114,14 +138,19 @@ async def publish(request: Request, hub: Hub, route: str, event: Event) -> Respo
         metrics.webhook_outcome(route, "unavailable").inc()
         raise
     metrics.webhook_outcome(route, "recorded").inc()
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    return Response(answer, media_type="text/xml")
 
 
 @router.post(
     "/sms",
     summary="Inbound SMS or WhatsApp message (Twilio messaging webhook)",
     response_class=Response,
-    responses={200: {"content": {"text/xml": {}}, "description": "Empty TwiML <Response/>"}},
+    responses={
+        200: {
+            "content": {"text/xml": {}},
+            "description": "Empty TwiML <Response/>; for STOP/START a <Message> confirming it",
+        }
+    },
 )
 async def inbound_sms(request: Request) -> Response:
     # The hub straight from the app, not through Depends: services/entry/api/fast_lane.py
@@ -141,7 +170,11 @@ async def inbound_sms(request: Request) -> Response:
     except (ValidationError, InvalidAddress) as exc:
         request.app.state.metrics.webhook_outcome("sms", "rejected").inc()
         raise unprocessable(exc) from exc
-    response = await publish(request, hub, "sms", event)
+    # STOP, START and kin: the recorder records the consent change with the
+    # message; the answer confirms it to the sender (Twilio sends the <Message>).
+    keyword = keyword_message(event)
+    answer = EMPTY_TWIML if keyword is None else keyword_twiml(keyword)
+    response = await publish(request, hub, "sms", event, answer)
     request.app.state.metrics.webhook_time("sms").observe(time.perf_counter() - started)
     return response
 

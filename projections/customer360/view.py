@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from events import CustomerRegistered, Event
 from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
+from projections.identity.merges import MEMBERS
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
@@ -91,6 +92,16 @@ _DETAILS = (
 )
 
 
+# A customer's profile with the totals of everyone merged into them.
+_GROUP_CUSTOMER = (
+    "SELECT c.customer_id, c.display_name, c.language, c.source_channel, c.created_at,"
+    " g.last_contact_at, g.interaction_count FROM c360_customers c,"
+    " (SELECT MAX(last_contact_at) AS last_contact_at,"
+    "  CAST(COALESCE(SUM(interaction_count), 0) AS BIGINT) AS interaction_count"
+    f"  FROM c360_customers WHERE customer_id IN ({MEMBERS})) g"
+    " WHERE c.customer_id = %(id)s"
+)
+
 # Timeline rows with the call and letter details kept beside them.
 _TIMELINE_SELECT = (
     "SELECT t.*, d.duration_seconds, d.outcome, d.notes, d.recording_url, d.transcript,"
@@ -104,7 +115,7 @@ def _timeline_query(
 ) -> tuple[str, dict[str, Any]]:
     """The statement and parameters of a timeline page, keyset-paginated."""
     params: dict[str, Any] = {"id": str(customer_id), "limit": limit}
-    where = " WHERE t.customer_id = %(id)s"
+    where = f" WHERE t.customer_id IN ({MEMBERS})"
     if before is not None:
         where += (
             " AND (t.occurred_at < %(at)s"
@@ -249,7 +260,7 @@ class Customer360(SqlView):
         one connection and a consistent snapshot per request."""
         params = {"id": str(customer_id), "limit": limit}
         with self.db.transaction(commit=False) as cursor:
-            self.db.run(cursor, "SELECT * FROM c360_customers WHERE customer_id = %(id)s", params)
+            self.db.run(cursor, _GROUP_CUSTOMER, params)
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -257,20 +268,21 @@ class Customer360(SqlView):
             self.db.run(
                 cursor,
                 "SELECT channel, address, linked_at FROM identity_addresses"
-                " WHERE customer_id = %(id)s ORDER BY linked_at, channel, address",
+                f" WHERE customer_id IN ({MEMBERS}) ORDER BY linked_at, channel, address",
                 params,
             )
             result["addresses"] = [dict(r) for r in cursor.fetchall()]
             self.db.run(
                 cursor,
-                "SELECT channel, direction, count FROM c360_channel_counts"
-                " WHERE customer_id = %(id)s ORDER BY channel, direction",
+                "SELECT channel, direction, SUM(count) AS count FROM c360_channel_counts"
+                f" WHERE customer_id IN ({MEMBERS})"
+                " GROUP BY channel, direction ORDER BY channel, direction",
                 params,
             )
-            result["counts"] = [dict(r) for r in cursor.fetchall()]
+            result["counts"] = [{**r, "count": int(r["count"])} for r in cursor.fetchall()]
             self.db.run(
                 cursor,
-                _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s"
+                _TIMELINE_SELECT + f" WHERE t.customer_id IN ({MEMBERS})"
                 " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
                 params,
             )
@@ -278,9 +290,8 @@ class Customer360(SqlView):
         return result
 
     def customer(self, customer_id: UUID) -> dict[str, Any] | None:
-        rows = self.db.query(
-            "SELECT * FROM c360_customers WHERE customer_id = %(id)s", {"id": str(customer_id)}
-        )
+        """The customer's row, its totals including everyone merged into them."""
+        rows = self.db.query(_GROUP_CUSTOMER, {"id": str(customer_id)})
         return rows[0] if rows else None
 
     def channel_counts(self, customer_id: UUID) -> list[dict[str, Any]]:

@@ -32,6 +32,8 @@ dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
 app.add_typer(sla_app, name="sla")
+audit_app = typer.Typer(help="What the hub knew, when: views of the history.")
+app.add_typer(audit_app, name="audit")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
     no_args_is_help=True,
@@ -546,6 +548,38 @@ def sla_reapply() -> None:
         f"{recorded} warning and breach events recorded"
     )
     print(f"{complaints.config.policy.policy_id} {cases} {recorded}")
+
+
+@audit_app.command("show")
+def audit_show(
+    customer: Annotated[str, typer.Option(help="The customer's id.")],
+    as_of: Annotated[
+        datetime,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S"],
+            help="An ISO 8601 instant (UTC if it has no offset).",
+        ),
+    ],
+    limit: Annotated[int, typer.Option(min=1, help="Timeline entries included.")] = 200,
+) -> None:
+    """Print the customer 360 as the hub knew it at --as-of (by recorded time),
+    folded from the events: the JSON of GET /api/v1/customers/ID?as_of=T."""
+    from uuid import UUID
+
+    from services.entry.api.routes.customers import load_360
+    from services.wiring.hub import build_hub
+
+    try:
+        customer_id = UUID(customer)
+    except ValueError:
+        _fail(f"--customer {customer!r} is not a customer id (a UUID)", 2)
+    at = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    hub = build_hub(_settings(), parts=("history",))
+    found = load_360(hub, customer_id, limit, at)
+    if found is None:
+        _fail(f"no customer {customer_id} as of {at.isoformat()}")
+    print(found.model_dump_json(indent=2))
 
 
 @dev_app.command("sign-twilio")

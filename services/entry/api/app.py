@@ -30,6 +30,7 @@ from services.entry.api.routes import (
     email_webhooks,
     health,
     letters,
+    merges,
     stream,
     twilio_voice,
     twilio_webhooks,
@@ -48,6 +49,7 @@ GATEWAY_ROUTERS = (
 # Agent-facing: what `contacthub run api` serves.
 API_ROUTERS = (
     customers.router,
+    merges.router,
     calls.router,
     letters.router,
     consent.router,

@@ -64,8 +64,9 @@ class History:
 
     def merge(self, customer_id: UUID, other_id: UUID, *, agent: str | None) -> MergeDone:
         streams = self.store.streams([customer_id, other_id])
-        if customer_id not in streams:
-            raise CustomerNotFound(str(customer_id))
+        for known in (customer_id, other_id):
+            if known not in streams:
+                raise CustomerNotFound(str(known))
         merge_id = uuid4()
         try:
             event = plan_merge(

@@ -257,7 +257,7 @@ def test_as_of_refuses_an_instant_without_offset_and_a_future_scan_date(
     hub: Hub, clock: Clock, api: Any, client: httpx.Client, base_url: str
 ) -> None:
     sms(client, base_url, 1601, PHONE_S, "Hallo")
-    customer_id = api.get("/customers", params={"q": PHONE_S}).json()["items"][0]["customer_id"]
+    customer_id = customer_of(api, PHONE_S)
     naive = api.get(f"/customers/{customer_id}", params={"as_of": "2026-03-02T10:00:00"})
     assert naive.status_code == 422
     assert "as_of" in naive.text

@@ -19,6 +19,7 @@ import pytest
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.cli import cli_env, run_cli
+from tests.support.complaints import cases_of
 from tests.support.hub import inbound_sms_form, post_signed, running_hub, settle, wait_until
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -301,7 +302,12 @@ def test_merge_then_unmerge_gives_back_both_customers_exactly_and_contacts_route
         clock.now += timedelta(minutes=7)
 
     for n, (phone, body) in enumerate(
-        [(PHONE_A, "Hallo"), (PHONE_B, "Guten Tag"), (PHONE_A, "Noch was"), (PHONE_B, "Danke")]
+        [
+            (PHONE_A, "Hallo"),
+            (PHONE_B, "Ich möchte das defekte Gerät reklamieren"),
+            (PHONE_A, "Noch was"),
+            (PHONE_B, "Danke"),
+        ]
     ):
         tick()
         sms(client, base_url, 1700 + n, phone, body)
@@ -310,6 +316,8 @@ def test_merge_then_unmerge_gives_back_both_customers_exactly_and_contacts_route
     sent = api.post(f"/customers/{b}/messages", json={"channel": "sms", "body": "Antwort an B"})
     assert sent.status_code == 202, sent.text
     settle(hub)
+    [case_b] = wait_until(lambda: cases_of(api, b))
+    assert cases_of(api, a) == []
     before = {a: snapshot(api, a), b: snapshot(api, b)}
     events_before = hub.store.max_notification_id()
 
@@ -350,12 +358,17 @@ def test_merge_then_unmerge_gives_back_both_customers_exactly_and_contacts_route
     # The absorbed customer's id and phone number lead to the one customer.
     assert api.get(f"/customers/{b}").json()["customer_id"] == a
     assert customer_of(api, PHONE_B) == a
+    assert [c["complaint_id"] for c in cases_of(api, a)] == [case_b["complaint_id"]]
+    by_case = api.get("/customers", params={"q": case_b["case_number"]}).json()["items"]
+    assert by_case[0]["customer_id"] == a
 
     # Undone: both exactly as before; nothing was deleted.
     tick()
     undone = api.post(f"/customers/{a}/unmerge", json={"merge_id": merge_id})
     assert undone.status_code == 200, undone.text
     assert {a: snapshot(api, a), b: snapshot(api, b)} == before
+    assert cases_of(api, a) == []
+    assert [c["complaint_id"] for c in cases_of(api, b)] == [case_b["complaint_id"]]
     assert api.post(f"/customers/{a}/unmerge", json={"merge_id": merge_id}).status_code == 409
     assert hub.store.max_notification_id() == events_before + 2
 

@@ -174,9 +174,13 @@ class HistoryFold:
                 {"channel": c, "direction": d, "count": n} for (c, d), n in sorted(counts.items())
             ],
             "timeline": timeline,
-            "merged": [
-                {"merge_id": m, "other_customer_id": other, "merged_at": self.merged_at[m]}
-                for m, (into, other) in sorted(self.merges.items())
-                if into in members
-            ],
+            # In the live view's order: when merged, then the merge's id.
+            "merged": sorted(
+                (
+                    {"merge_id": m, "other_customer_id": other, "merged_at": self.merged_at[m]}
+                    for m, (into, other) in self.merges.items()
+                    if into in members
+                ),
+                key=lambda row: (row["merged_at"], row["merge_id"]),
+            ),
         }

@@ -25,6 +25,7 @@ from events import (
 )
 from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
+from projections.customer360.view import move_forward
 
 _DETAIL_DEFAULTS = {
     "duration_seconds": None,
@@ -109,11 +110,8 @@ class HistoryFold:
         else:
             update = status_update(event) or channel_status(event)
             known = fold.timeline.get(update["id"]) if update else None
-            if update is not None and known is not None and update["rank"] > known["status_rank"]:
-                known["status"] = update["status"]
-                known["status_rank"] = update["rank"]
-                known["provider_id"] = update["provider_id"] or known["provider_id"]
-                known["error"] = update["error"] or known["error"]
+            if update is not None and known is not None:
+                move_forward(known, update)
         details = detail_update(event)
         if details is not None:
             known = fold.details.setdefault(details["interaction_id"], dict(_DETAIL_DEFAULTS))

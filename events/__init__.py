@@ -56,6 +56,7 @@ from events.letters import (
     LetterStatusChanged,
     PostalAddressSet,
 )
+from events.merges import CustomersMerged, CustomersUnmerged
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
@@ -94,6 +95,8 @@ __all__ = [
     "ConsentChanged",
     "CustomerRegistered",
     "CustomerReplied",
+    "CustomersMerged",
+    "CustomersUnmerged",
     "EmailAttachment",
     "EmailDeliveryChanged",
     "EmailMessageIndexed",

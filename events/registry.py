@@ -30,6 +30,7 @@ from events.email import (
 )
 from events.envelope import Event
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
+from events.merges import CustomersMerged, CustomersUnmerged
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -60,6 +61,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LetterStatusChanged,
         LetterReceived,
         ConsentChanged,
+        CustomersMerged,
+        CustomersUnmerged,
         EmailReceived,
         EmailSent,
         EmailDeliveryChanged,

@@ -27,6 +27,7 @@ from projections.complaints.rows import (
     new_row,
     with_sla,
 )
+from projections.identity.merges import MEMBERS
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
@@ -234,12 +235,15 @@ def _where(where: CaseFilter) -> tuple[str, dict[str, Any]]:
         "category": where.category,
         "sla_state": where.sla_state,
         "assignee": where.assignee,
-        "customer_id": str(where.customer_id) if where.customer_id else None,
     }
     for column, value in simple.items():
         if value is not None:
             clauses.append(f"{column} = %({column})s")
             params[column] = value
+    if where.customer_id is not None:
+        # A merged customer's cases include those of everyone merged into them.
+        clauses.append(f"customer_id IN ({MEMBERS})")
+        params["id"] = str(where.customer_id)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from events import CustomerRegistered, Event
 from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
+from projections.identity.merges import MEMBERS
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
@@ -91,6 +92,16 @@ _DETAILS = (
 )
 
 
+# A customer's profile with the totals of everyone merged into them.
+_GROUP_CUSTOMER = (
+    "SELECT c.customer_id, c.display_name, c.language, c.source_channel, c.created_at,"
+    " g.last_contact_at, g.interaction_count FROM c360_customers c,"
+    " (SELECT MAX(last_contact_at) AS last_contact_at,"
+    "  CAST(COALESCE(SUM(interaction_count), 0) AS BIGINT) AS interaction_count"
+    f"  FROM c360_customers WHERE customer_id IN ({MEMBERS})) g"
+    " WHERE c.customer_id = %(id)s"
+)
+
 # Timeline rows with the call and letter details kept beside them.
 _TIMELINE_SELECT = (
     "SELECT t.*, d.duration_seconds, d.outcome, d.notes, d.recording_url, d.transcript,"
@@ -99,12 +110,21 @@ _TIMELINE_SELECT = (
 )
 
 
+def members_in(column: str, members: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """`column IN (...)` over the customer and those merged into them, as listed
+    values: with one customer (the usual case) the planner walks the timeline
+    index in order and stops at the page's limit."""
+    names = {f"m{n}": member for n, member in enumerate(members)}
+    return f"{column} IN ({', '.join(f'%({name})s' for name in names)})", names
+
+
 def _timeline_query(
-    customer_id: UUID, limit: int, before: tuple[str, str] | None
+    members: Sequence[str], limit: int, before: tuple[str, str] | None
 ) -> tuple[str, dict[str, Any]]:
     """The statement and parameters of a timeline page, keyset-paginated."""
-    params: dict[str, Any] = {"id": str(customer_id), "limit": limit}
-    where = " WHERE t.customer_id = %(id)s"
+    clause, params = members_in("t.customer_id", members)
+    params["limit"] = limit
+    where = f" WHERE {clause}"
     if before is not None:
         where += (
             " AND (t.occurred_at < %(at)s"
@@ -249,38 +269,34 @@ class Customer360(SqlView):
         one connection and a consistent snapshot per request."""
         params = {"id": str(customer_id), "limit": limit}
         with self.db.transaction(commit=False) as cursor:
-            self.db.run(cursor, "SELECT * FROM c360_customers WHERE customer_id = %(id)s", params)
+            self.db.run(cursor, _GROUP_CUSTOMER, params)
             row = cursor.fetchone()
             if row is None:
                 return None
             result = dict(row)
+            clause, members = members_in("customer_id", self._members(cursor, customer_id))
             self.db.run(
                 cursor,
                 "SELECT channel, address, linked_at FROM identity_addresses"
-                " WHERE customer_id = %(id)s ORDER BY linked_at, channel, address",
-                params,
+                f" WHERE {clause} ORDER BY linked_at, channel, address",
+                members,
             )
             result["addresses"] = [dict(r) for r in cursor.fetchall()]
             self.db.run(
                 cursor,
-                "SELECT channel, direction, count FROM c360_channel_counts"
-                " WHERE customer_id = %(id)s ORDER BY channel, direction",
-                params,
+                "SELECT channel, direction, SUM(count) AS count FROM c360_channel_counts"
+                f" WHERE {clause} GROUP BY channel, direction ORDER BY channel, direction",
+                members,
             )
-            result["counts"] = [dict(r) for r in cursor.fetchall()]
-            self.db.run(
-                cursor,
-                _TIMELINE_SELECT + " WHERE t.customer_id = %(id)s"
-                " ORDER BY t.occurred_at DESC, t.interaction_id DESC LIMIT %(limit)s",
-                params,
-            )
+            result["counts"] = [{**r, "count": int(r["count"])} for r in cursor.fetchall()]
+            statement, page = _timeline_query(list(members.values()), limit, None)
+            self.db.run(cursor, statement, page)
             result["timeline"] = [dict(r) for r in cursor.fetchall()]
         return result
 
     def customer(self, customer_id: UUID) -> dict[str, Any] | None:
-        rows = self.db.query(
-            "SELECT * FROM c360_customers WHERE customer_id = %(id)s", {"id": str(customer_id)}
-        )
+        """The customer's row, its totals including everyone merged into them."""
+        rows = self.db.query(_GROUP_CUSTOMER, {"id": str(customer_id)})
         return rows[0] if rows else None
 
     def channel_counts(self, customer_id: UUID) -> list[dict[str, Any]]:
@@ -294,19 +310,30 @@ class Customer360(SqlView):
         self, customer_id: UUID, limit: int, before: tuple[str, str] | None = None
     ) -> list[dict[str, Any]]:
         """Newest first; `before` is the (occurred_at, interaction_id) of the last row seen."""
-        statement, params = _timeline_query(customer_id, limit, before)
-        return self.db.query(statement, params)
+        with self.db.transaction(commit=False) as cursor:
+            statement, params = _timeline_query(self._members(cursor, customer_id), limit, before)
+            self.db.run(cursor, statement, params)
+            return [dict(row) for row in cursor.fetchall()]
+
+    def _members(self, cursor: Cursor, customer_id: UUID) -> list[str]:
+        """The customer and everyone merged into them (the identity index's merges)."""
+        self.db.run(cursor, MEMBERS, {"id": str(customer_id)})
+        return [str(row["id"]) for row in cursor.fetchall()]
 
     def read_timeline(
         self, customer_id: UUID, limit: int, before: tuple[str, str] | None = None
     ) -> list[dict[str, Any]] | None:
         """A timeline page, or None if there is no such customer: one transaction
         (one connection, one snapshot) for the check and the page."""
-        statement, params = _timeline_query(customer_id, limit, before)
         with self.db.transaction(commit=False) as cursor:
-            self.db.run(cursor, "SELECT 1 FROM c360_customers WHERE customer_id = %(id)s", params)
+            self.db.run(
+                cursor,
+                "SELECT 1 FROM c360_customers WHERE customer_id = %(id)s",
+                {"id": str(customer_id)},
+            )
             if cursor.fetchone() is None:
                 return None
+            statement, params = _timeline_query(self._members(cursor, customer_id), limit, before)
             self.db.run(cursor, statement, params)
             return [dict(row) for row in cursor.fetchall()]
 

@@ -14,7 +14,8 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from events import ChannelAddressLinked, Event
+from events import ChannelAddressLinked, CustomersMerged, CustomersUnmerged, Event
+from projections.identity.merges import MEMBERS, MERGES_INDEX, MERGES_TABLE
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
@@ -29,7 +30,10 @@ _COLUMNS = (
 
 class IdentityIndex(SqlView):
     name = "identity"
-    tables: ClassVar[dict[str, str]] = {"identity_addresses": "address_key"}
+    tables: ClassVar[dict[str, str]] = {
+        "identity_addresses": "address_key",
+        "customer_merges": "merge_id",
+    }
     create_statements = (
         "CREATE TABLE IF NOT EXISTS identity_addresses ("
         " address_key TEXT PRIMARY KEY, customer_id TEXT NOT NULL, channel TEXT NOT NULL,"
@@ -37,7 +41,11 @@ class IdentityIndex(SqlView):
         "CREATE INDEX IF NOT EXISTS identity_addresses_customer"
         " ON identity_addresses (customer_id)",
         "CREATE INDEX IF NOT EXISTS identity_addresses_address ON identity_addresses (address)",
+        MERGES_TABLE,
+        MERGES_INDEX,
     )
+    # Merges nest (A into B, then B into C); deeper than this is a cycle.
+    max_merge_depth: ClassVar[int] = 64
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
         # One row per address, as if linked one by one: the address keeps its
@@ -45,6 +53,9 @@ class IdentityIndex(SqlView):
         # cannot update the same row twice).
         rows: dict[str, dict[str, Any]] = {}
         for e in events:
+            if isinstance(e, CustomersMerged | CustomersUnmerged):
+                self._apply_merge(cursor, e)
+                continue
             if not isinstance(e, ChannelAddressLinked):
                 continue
             owner = {"customer_id": str(e.customer_id), "address": e.address}
@@ -67,20 +78,79 @@ class IdentityIndex(SqlView):
             " address = excluded.address",
         )
 
+    def _apply_merge(self, cursor: Cursor, e: CustomersMerged | CustomersUnmerged) -> None:
+        # Merges are rare: one statement each keeps a merge and its undoing in
+        # one batch in order.
+        if isinstance(e, CustomersMerged):
+            self.db.run(
+                cursor,
+                "INSERT INTO customer_merges (merge_id, customer_id, other_customer_id, merged_at)"
+                " VALUES (%(m)s, %(into)s, %(other)s, %(at)s) ON CONFLICT (merge_id) DO NOTHING",
+                {
+                    "m": str(e.merge_id),
+                    "into": str(e.into_customer_id),
+                    "other": str(e.customer_id),
+                    "at": e.occurred_at.isoformat(),
+                },
+            )
+        else:
+            self.db.run(
+                cursor,
+                "UPDATE customer_merges SET unmerged_at = %(at)s WHERE merge_id = %(m)s",
+                {"m": str(e.merge_id), "at": e.occurred_at.isoformat()},
+            )
+
     def addresses_of(self, customer_id: UUID) -> list[dict[str, Any]]:
+        """The addresses of the customer and of everyone merged into them."""
         return self.db.query(
             "SELECT channel, address, linked_at FROM identity_addresses"
-            " WHERE customer_id = %(id)s ORDER BY linked_at, channel, address",
+            f" WHERE customer_id IN ({MEMBERS}) ORDER BY linked_at, channel, address",
             {"id": str(customer_id)},
         )
 
     def customer_for(self, channel: str, address: str) -> UUID | None:
+        """The customer an address's contacts show under: its owner, or whoever
+        the owner is merged into."""
         rows = self.db.query(
             "SELECT customer_id FROM identity_addresses"
             " WHERE channel = %(channel)s AND address = %(address)s",
             {"channel": channel, "address": address},
         )
-        return UUID(rows[0]["customer_id"]) if rows else None
+        return self.shown_as(UUID(rows[0]["customer_id"])) if rows else None
+
+    def merged_into(self, customer_id: UUID) -> tuple[UUID, UUID] | None:
+        """(merge id, customer) of the merge in force that absorbed this customer."""
+        rows = self.db.query(
+            "SELECT merge_id, customer_id FROM customer_merges"
+            " WHERE other_customer_id = %(id)s AND unmerged_at IS NULL",
+            {"id": str(customer_id)},
+        )
+        return (UUID(rows[0]["merge_id"]), UUID(rows[0]["customer_id"])) if rows else None
+
+    def shown_as(self, customer_id: UUID) -> UUID:
+        """The customer whose views show this one: itself unless merged away."""
+        current = customer_id
+        for _ in range(self.max_merge_depth):
+            found = self.merged_into(current)
+            if found is None or found[1] == customer_id:
+                return current
+            current = found[1]
+        return current
+
+    def merge(self, merge_id: UUID) -> dict[str, Any] | None:
+        rows = self.db.query(
+            "SELECT * FROM customer_merges WHERE merge_id = %(m)s", {"m": str(merge_id)}
+        )
+        return rows[0] if rows else None
+
+    def merges_into(self, customer_id: UUID) -> list[dict[str, Any]]:
+        """The merges in force whose absorbed customers show as this one."""
+        return self.db.query(
+            "SELECT merge_id, other_customer_id, merged_at FROM customer_merges"
+            f" WHERE unmerged_at IS NULL AND customer_id IN ({MEMBERS})"
+            " ORDER BY merged_at, merge_id",
+            {"id": str(customer_id)},
+        )
 
 
 class IdentityIndexSQLite(IdentityIndex, SQLiteTrackingRecorder):

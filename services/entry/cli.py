@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import sys
@@ -34,6 +35,8 @@ sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the his
 app.add_typer(sla_app, name="sla")
 customer_app = typer.Typer(help="One customer's data: the data subject access export.")
 app.add_typer(customer_app, name="customer")
+audit_app = typer.Typer(help="What the hub knew, when: views of the history.")
+app.add_typer(audit_app, name="audit")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
     no_args_is_help=True,
@@ -504,7 +507,6 @@ def customer_export(
 ) -> None:
     """Everything the hub holds about the customer as one JSON document (or a ZIP
     with the attachments). The export is recorded in the access log."""
-    import getpass
     from uuid import UUID
 
     from services.app.errors import CustomerNotFound
@@ -589,6 +591,44 @@ def sla_reapply() -> None:
         f"{recorded} warning and breach events recorded"
     )
     print(f"{complaints.config.policy.policy_id} {cases} {recorded}")
+
+
+@audit_app.command("show")
+def audit_show(
+    customer: Annotated[str, typer.Option(help="The customer's id.")],
+    as_of: Annotated[
+        datetime,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S"],
+            help="An ISO 8601 instant (UTC if it has no offset).",
+        ),
+    ],
+    limit: Annotated[int, typer.Option(min=1, help="Timeline entries included.")] = 200,
+) -> None:
+    """Print the customer 360 as the hub knew it at --as-of (by recorded time),
+    folded from the events: the JSON of GET /api/v1/customers/ID?as_of=T."""
+    from uuid import UUID
+
+    from services.entry.api.routes.customers import load_360
+    from services.wiring.hub import build_hub
+
+    try:
+        customer_id = UUID(customer)
+    except ValueError:
+        _fail(f"--customer {customer!r} is not a customer id (a UUID)", 2)
+    at = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    hub = build_hub(_settings(), parts=("history", "access_log"))
+    found = load_360(hub, None, customer_id, limit, at)
+    if found is None:
+        _fail(f"no customer {customer_id} as of {at.isoformat()}")
+    hub.access_log.record(
+        user=f"cli:{getpass.getuser()}",
+        role="operator",
+        what="customer_360",
+        customer_id=customer_id,
+    )
+    print(found.model_dump_json(indent=2))
 
 
 @dev_app.command("sign-twilio")

@@ -45,6 +45,7 @@ from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
 from services.app.export import CustomerExports
+from services.app.history import History
 from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
@@ -393,6 +394,17 @@ class Hub:
         )
 
     @part
+    def history(self) -> History:
+        """As-of views from the events; merge and unmerge."""
+
+        def merged_customer(merge_id: UUID) -> UUID | None:
+            # The read models open on first use: `audit show` needs only the store.
+            row = self.views.identity.merge(merge_id)
+            return UUID(row["other_customer_id"]) if row else None
+
+        return History(self.store, self.recorder, self._now, merged_customer)
+
+    @part
     def consent(self) -> ConsentBook:
         return ConsentBook(self.store, self.recorder, self._now)
 
@@ -425,6 +437,7 @@ EVERYTHING = (
     "letters",
     "calls",
     "consent",
+    "history",
     "email_gateway",
     "mailgun_tokens",
     "complaints",
@@ -453,6 +466,7 @@ API_PARTS = (
     "letters",
     "calls",
     "consent",
+    "history",
     "complaints",
     "interactions",
     "access_log",

@@ -32,6 +32,7 @@ from services.entry.api.routes import (
     export,
     health,
     letters,
+    merges,
     stream,
     twilio_voice,
     twilio_webhooks,
@@ -53,6 +54,7 @@ GATEWAY_ROUTERS = (
 # Agent-facing: what `contacthub run api` serves.
 API_ROUTERS = (
     customers.router,
+    merges.router,
     calls.router,
     letters.router,
     consent.router,

@@ -100,12 +100,21 @@ class CustomerSummary(BaseModel):
     interaction_count: int
 
 
+class MergedCustomer(BaseModel):
+    merge_id: UUID = Field(description="Pass to `unmerge` to split them again.")
+    other_customer_id: UUID
+    merged_at: str
+
+
 class Customer360(CustomerSummary):
     language: str | None
     source_channel: str | None
     addresses: list[ChannelAddress]
     counts: list[ChannelCount]
     timeline: TimelinePage
+    merged: list[MergedCustomer] = Field(
+        default=[], description="The customers merged into this one (merges in force)."
+    )
 
 
 class SearchResult(BaseModel):

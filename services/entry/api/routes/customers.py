@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from pydantic import AwareDatetime
 
 from domain.addresses import InvalidAddress, normalise_phone
 from services.app.errors import CustomerNotFound
@@ -25,6 +27,14 @@ from services.wiring.hub import Hub
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 CURSOR_SEPARATOR = "|"
+
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="An ISO 8601 instant with its offset: the customer as the hub knew them"
+        " then (by recorded time), computed from the events"
+    ),
+]
 
 
 def log_access(
@@ -81,10 +91,26 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> schemas.TimelinePage:
 
 
 def timeline_page(
-    hub: Hub, customer_id: UUID, limit: int, before: tuple[str, str] | None
+    hub: Hub,
+    customer_id: UUID,
+    limit: int,
+    before: tuple[str, str] | None,
+    as_of: datetime | None = None,
 ) -> schemas.TimelinePage | None:
-    rows = hub.views.customer360.read_timeline(customer_id, limit + 1, before)
+    if as_of is not None:
+        found = hub.history.as_of(customer_id, as_of)
+        if found is None:
+            return None
+        folded = [r for r in found["timeline"] if before is None or older(r, before)]
+        return page_of(folded[: limit + 1], limit)
+    shown = hub.views.identity.shown_as(customer_id)
+    rows = hub.views.customer360.read_timeline(shown, limit + 1, before)
     return None if rows is None else page_of(rows, limit)
+
+
+def older(row: dict[str, Any], before: tuple[str, str]) -> bool:
+    """What the live timeline's keyset condition says, on a folded row."""
+    return (row["occurred_at"], row["interaction_id"]) < before
 
 
 @router.get("/customers", summary="Search customers by name, phone or email")
@@ -102,7 +128,20 @@ async def search_customers(
     owner = await anyio.to_thread.run_sync(customer_of_case, hub, q)
     if owner is not None:  # a case number: its customer first
         rows = [owner, *(r for r in rows if r["customer_id"] != owner["customer_id"])][:limit]
+    rows = await anyio.to_thread.run_sync(shown_customers, hub, rows)
     return schemas.SearchResult(items=[summary(r) for r in rows])
+
+
+def shown_customers(hub: Hub, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each found customer as their views show them: a customer merged into
+    another is found as that one (once)."""
+    shown: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        customer_id = hub.views.identity.shown_as(UUID(str(row["customer_id"])))
+        if str(customer_id) != str(row["customer_id"]):
+            row = hub.views.customer360.customer(customer_id) or row
+        shown.setdefault(str(row["customer_id"]), row)
+    return list(shown.values())
 
 
 def customer_of_case(hub: Hub, text: str) -> dict[str, Any] | None:
@@ -111,13 +150,28 @@ def customer_of_case(hub: Hub, text: str) -> dict[str, Any] | None:
 
 
 def load_360(
-    hub: Hub, principal: Principal, customer_id: UUID, limit: int
+    hub: Hub,
+    principal: Principal | None,
+    customer_id: UUID,
+    limit: int,
+    as_of: datetime | None = None,
 ) -> schemas.Customer360 | None:
-    found = hub.views.customer360.read_360(customer_id, limit + 1)
-    if found is None:
-        return None
+    """The 360 (as of an instant, if given). `principal` is logged as the reader;
+    None: the caller logs the access itself (the CLI, as the operator)."""
+    if as_of is not None:
+        found = hub.history.as_of(customer_id, as_of)
+        if found is None:
+            return None
+        found["timeline"] = found["timeline"][: limit + 1]
+    else:
+        shown = hub.views.identity.shown_as(customer_id)
+        found = hub.views.customer360.read_360(shown, limit + 1)
+        if found is None:
+            return None
+        found["merged"] = hub.views.identity.merges_into(shown)
     # Recorded before the data leaves: a read that cannot be logged is not served.
-    log_access(hub, principal, "customer_360", customer_id)
+    if principal is not None:
+        log_access(hub, principal, "customer_360", customer_id)
     return schemas.Customer360(
         **summary(found).model_dump(),
         language=found["language"],
@@ -125,6 +179,7 @@ def load_360(
         addresses=[schemas.ChannelAddress.model_validate(a) for a in found["addresses"]],
         counts=[schemas.ChannelCount.model_validate(c) for c in found["counts"]],
         timeline=page_of(found["timeline"], limit),
+        merged=[schemas.MergedCustomer.model_validate(m) for m in found["merged"]],
     )
 
 
@@ -138,8 +193,9 @@ async def customer_360(
     principal: PrincipalDep,
     customer_id: UUID,
     limit: Annotated[int, Query(ge=1, le=200, description="Timeline entries included")] = 20,
+    as_of: AsOf = None,
 ) -> schemas.Customer360:
-    found = await anyio.to_thread.run_sync(load_360, hub, principal, customer_id, limit)
+    found = await anyio.to_thread.run_sync(load_360, hub, principal, customer_id, limit, as_of)
     if found is None:
         raise CustomerNotFound(str(customer_id))
     return found
@@ -159,10 +215,11 @@ async def customer_timeline(
         str | None,
         Query(description="`next_before` of the previous page, or an ISO 8601 instant"),
     ] = None,
+    as_of: AsOf = None,
 ) -> schemas.TimelinePage:
     # One thread hop and one transaction for the existence check and the page.
     page = await anyio.to_thread.run_sync(
-        timeline_page, hub, customer_id, limit, parse_before(before)
+        timeline_page, hub, customer_id, limit, parse_before(before), as_of
     )
     if page is None:
         raise CustomerNotFound(str(customer_id))

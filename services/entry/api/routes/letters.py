@@ -13,7 +13,7 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 
 from adapters.post import scans
 from adapters.post.translate import letter_status_event, scan_event
@@ -74,7 +74,17 @@ async def register_inbound_letter(
     city: Annotated[str, Form(min_length=1, max_length=80)],
     extra: Annotated[str, Form(max_length=120)] = "",
     country: Annotated[str, Form(pattern=r"^[A-Za-z]{2}$")] = "DE",
+    received_at: Annotated[
+        AwareDatetime | None,
+        Form(
+            description="When the letter arrived (mailroom stamp), if it is scanned later:"
+            " its timeline entry sorts there. Default: now; never in the future."
+        ),
+    ] = None,
 ) -> schemas.LetterAccepted:
+    now = now_of(hub)
+    if received_at is not None and received_at > now:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "received_at lies in the future")
     data = await file.read(MAX_SCAN_BYTES + 1)
     if len(data) > MAX_SCAN_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the scan exceeds 25 MB")
@@ -107,7 +117,7 @@ async def register_inbound_letter(
         sha256=sha256,
         pages=pages,
         text=text,
-        received_at=now_of(hub),
+        received_at=received_at or now,
         address_secret=hub.address_secret,
     )
     duplicate = await anyio.to_thread.run_sync(hub.store.exists, event.originator_id)

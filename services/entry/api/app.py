@@ -21,6 +21,7 @@ from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
+    audit,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -56,6 +57,7 @@ API_ROUTERS = (
     complaint_analytics.router,
     stream.router,
     users.router,
+    audit.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not

@@ -115,7 +115,7 @@ def first_break(raw_lines: Sequence[bytes]) -> Break | Chain:
         return _explain(parsed, index, prev, expected)
     if not parsed or parsed[-1] is None or parsed[-1].get("kind") != SEAL:
         return Break(len(parsed) + 1, "removed", "the seal is missing: the file was cut short here")
-    return Chain([line for line in parsed if line is not None], prev)
+    return Chain([line for line in parsed if line is not None], parsed[-1]["prev"])
 
 
 def _continues(line: dict[str, Any] | None, prev: str, seq: int) -> bool:
@@ -136,6 +136,12 @@ def _explain(
         ends = beyond is None and after.get("kind") == SEAL
         if ends or _continues(beyond, after["hash"], expected + 1):
             return Break(number, "inserted", "the line is not part of the chain")
+    before = parsed[index - 1] if index > 0 else None
+    if before is not None and before["seq"] == line["seq"] and before["prev"] == line["prev"]:
+        # Two lines claim one place and the chain goes on from this one: the
+        # line before was made up to fit in front of it.
+        if after is None or _continues(after, line["hash"], line["seq"] + 1):
+            return Break(number - 1, "inserted", "the line is not part of the chain")
     if line["seq"] == expected:
         # In place by number but not linked: the line before was rewritten
         # with a hash that matches its new content.

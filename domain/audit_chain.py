@@ -137,11 +137,11 @@ def _explain(
         if ends or _continues(beyond, after["hash"], expected + 1):
             return Break(number, "inserted", "the line is not part of the chain")
     before = parsed[index - 1] if index > 0 else None
-    if before is not None and before["seq"] == line["seq"] and before["prev"] == line["prev"]:
-        # Two lines claim one place and the chain goes on from this one: the
-        # line before was made up to fit in front of it.
-        if after is None or _continues(after, line["hash"], line["seq"] + 1):
-            return Break(number - 1, "inserted", "the line is not part of the chain")
+    rivals = before is not None and (before["seq"], before["prev"]) == (line["seq"], line["prev"])
+    # Two lines claim one place and the chain goes on from this one: the line
+    # before was made up to fit in front of it.
+    if rivals and (after is None or _continues(after, line["hash"], line["seq"] + 1)):
+        return Break(number - 1, "inserted", "the line is not part of the chain")
     if line["seq"] == expected:
         # In place by number but not linked: the line before was rewritten
         # with a hash that matches its new content.

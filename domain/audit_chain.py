@@ -151,9 +151,6 @@ def _explain(
         return Break(
             number, "reordered", f"line {line['seq']} of the export stands here, {expected} was due"
         )
-    missing = line["seq"] - expected
-    return Break(
-        number,
-        "removed",
-        f"{missing} line(s) missing before it (export lines {expected} to {line['seq'] - 1})",
-    )
+    last_missing = line["seq"] - 1
+    gone = f"line {expected}" if last_missing == expected else f"lines {expected} to {last_missing}"
+    return Break(number, "removed", f"export {gone} missing before it")

@@ -21,6 +21,7 @@ from services.infra.auth import Role
 from services.infra.settings import Settings
 
 if TYPE_CHECKING:
+    from services.infra.audit_keys import AuditSigner
     from services.wiring.accounts import Accounts
 
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
@@ -570,6 +571,16 @@ def _instant(value: str | None, option: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _audit_signer() -> AuditSigner:
+    from services.infra.audit_keys import InvalidKey, load_signer
+
+    settings = _settings()
+    try:
+        return load_signer(settings.audit_signing_key, settings.data_dir)
+    except InvalidKey as exc:
+        _fail(str(exc), 2)
+
+
 @audit_app.command("export")
 def audit_export(
     out: Annotated[Path, typer.Option(help="The file to write (JSON lines).")],
@@ -598,8 +609,8 @@ def audit_export(
     selection = AuditFilter(customer_id, _instant(since, "--since"), _instant(until, "--until"))
     if selection.since and selection.until and selection.since >= selection.until:
         _fail("--since must be before --until", 2)
-    hub = build_hub(_settings(), parts=("store", "audit_signer"))
-    signer = hub.audit_signer
+    signer = _audit_signer()
+    hub = build_hub(_settings(), parts=("store",))
     partial = out.with_name(out.name + ".partial")  # a cut-short export is never taken for one
     lines = 0
     with _progress(transient=True) as progress, partial.open("wb") as file:
@@ -658,10 +669,7 @@ def audit_public_key(
     ] = None,
 ) -> None:
     """Print the public key of the hub's audit signing key (base64)."""
-    from services.infra.audit_keys import load_signer
-
-    settings = _settings()
-    signer = load_signer(settings.audit_signing_key, settings.data_dir)
+    signer = _audit_signer()
     if out is not None:
         out.write_text(signer.public_key + "\n")
     print(signer.public_key)

@@ -178,3 +178,25 @@ def test_the_http_export_is_for_auditors_and_admins_and_verifies(
     assert refused.status_code == 403
     assert "auditors" in refused.json()["detail"]
     assert httpx.get(base_url + "/api/v1/audit/export").status_code == 401
+
+
+def test_the_signing_key_comes_from_the_environment_and_a_bad_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    env = cli_env(Settings(data_dir=tmp_path / "data", _env_file=None))  # type: ignore[call-arg]
+    private = Ed25519PrivateKey.generate()
+    seed = private.private_bytes_raw()
+    expected = base64.b64encode(private.public_key().public_bytes_raw()).decode()
+    configured = {**env, "CONTACTHUB_AUDIT_SIGNING_KEY": base64.b64encode(seed).decode()}
+    assert last_line(run_cli(configured, "audit", "public-key")) == expected
+    assert not (tmp_path / "data" / "audit-signing.key").exists()
+
+    bad = run_cli({**env, "CONTACTHUB_AUDIT_SIGNING_KEY": "not-a-key"}, "audit", "public-key")
+    assert bad.returncode == 2
+    assert "CONTACTHUB_AUDIT_SIGNING_KEY must be base64 of exactly 32 bytes" in bad.stderr
+
+    # Unset: generated into the data folder once, then the same key every time.
+    generated = last_line(run_cli(env, "audit", "public-key"))
+    assert generated != expected
+    assert (tmp_path / "data" / "audit-signing.key").stat().st_mode & 0o777 == 0o600
+    assert last_line(run_cli(env, "audit", "public-key")) == generated

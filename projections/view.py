@@ -106,6 +106,17 @@ class SqlView(TrackingRecorder):
             else str(getattr(self, "tracking_table_name", "notification_tracking"))
         )
 
+    def table_checksums(self) -> dict[str, str]:
+        """A digest of each table's rows (in key order), to say which table of
+        a rebuilt view differs from the live one."""
+        result = {}
+        for table, key in self.tables.items():
+            digest = hashlib.sha256()
+            for row in self.db.query(f"SELECT * FROM {table} ORDER BY {key}"):
+                digest.update(orjson.dumps(row, default=str, option=orjson.OPT_SORT_KEYS))
+            result[table] = digest.hexdigest()
+        return result
+
     def checksum(self) -> str:
         """A digest of every row, to prove a rebuild equals the live run."""
         digest = hashlib.sha256()

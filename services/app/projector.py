@@ -33,8 +33,12 @@ class Projector:
         self._progress = threading.Condition()
         self.position = min((v.position() for v in self.views), default=0)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Projects everything recorded so far; returns how many events it applied.
+    def catch_up(
+        self, progress: Callable[[int], None] | None = None, *, until: int | None = None
+    ) -> int:
+        """Projects everything recorded so far (or up to notification `until`,
+        which a verifying rebuild uses to stop where a live view stands);
+        returns how many events it applied.
 
         Each batch is read and decoded once and handed to every view that has
         not yet seen it (views may stand at different positions after a crash
@@ -51,6 +55,8 @@ class Projector:
             ahead = reader.submit(self.store.notifications, low, self.batch)
             while True:
                 batch = ahead.result()
+                if until is not None:
+                    batch = [(nid, event) for nid, event in batch if nid <= until]
                 if not batch:
                     break
                 last = batch[-1][0]

@@ -22,6 +22,7 @@ from services.infra.auth import Role
 from services.infra.settings import Settings
 
 if TYPE_CHECKING:
+    from services.infra.audit_keys import AuditSigner
     from services.wiring.accounts import Accounts
 
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
@@ -35,7 +36,9 @@ sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the his
 app.add_typer(sla_app, name="sla")
 customer_app = typer.Typer(help="One customer's data: the data subject access export.")
 app.add_typer(customer_app, name="customer")
-audit_app = typer.Typer(help="What the hub knew, when: views of the history.")
+audit_app = typer.Typer(
+    help="Audit: what the hub knew, when (show), and signed, tamper-evident exports."
+)
 app.add_typer(audit_app, name="audit")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
@@ -536,12 +539,24 @@ def customer_export(
 
 
 @app.command()
-def replay() -> None:
+def replay(
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Rebuild into a shadow copy instead and compare it with the live read "
+            "models, table by table; the live ones are not touched. Exits 1 on a difference.",
+        ),
+    ] = False,
+) -> None:
     """Drop and rebuild every read model from the event store; prints their checksums."""
     from services.entry.workers.processes import tune_gc_for_batches
     from services.wiring.hub import build_hub
 
     settings = _settings()
+    if verify:
+        _verify_replay(settings)
+        return
     with _exclusive(settings, "projector"):
         hub = build_hub(settings, parts=("projector",))
         tune_gc_for_batches()
@@ -551,6 +566,158 @@ def replay() -> None:
             hub.projector.rebuild(progress=lambda n: progress.advance(task, n))
         for view in hub.views.all:
             print(f"{view.name} {view.checksum()}")
+
+
+def _verify_replay(settings: Settings) -> None:
+    from services.app.verified_replay import ViewKeptMoving, verify_rebuild
+    from services.entry.workers.processes import tune_gc_for_batches
+    from services.wiring.hub import build_hub, shadow_views
+
+    # No projector lock: the live views are only read, so a running hub may go on.
+    hub = build_hub(settings, parts=("store", "views"))
+    tune_gc_for_batches()
+    live = hub.views.all
+    total = min((view.position() for view in live), default=0) * len(live)
+    try:
+        with shadow_views(settings) as shadow, _progress(transient=True) as progress:
+            task = progress.add_task("rebuilding read models beside the live ones", total=total)
+            comparisons = verify_rebuild(
+                hub.store, live, shadow, progress=lambda n: progress.advance(task, n)
+            )
+    except ViewKeptMoving as exc:
+        _fail(str(exc))
+    _print_rows(
+        ("table", "position", "live", "rebuilt", "result"),
+        (
+            (
+                f"{c.view}.{c.table}",
+                str(c.position),
+                c.live,
+                c.rebuilt,
+                "same" if c.same else "DIFFERENT",
+            )
+            for c in comparisons
+        ),
+    )
+    different = [f"{c.view}.{c.table}" for c in comparisons if not c.same]
+    if different:
+        _fail(f"the rebuilt read models differ from the live ones in: {', '.join(different)}")
+    _say(f"the rebuilt read models equal the live ones ({len(comparisons)} tables)", "green")
+
+
+def _instant(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: not an ISO 8601 instant: {value}", 2)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _audit_signer() -> AuditSigner:
+    from services.infra.audit_keys import InvalidKey, load_signer
+
+    settings = _settings()
+    try:
+        return load_signer(settings.audit_signing_key, settings.data_dir)
+    except InvalidKey as exc:
+        _fail(str(exc), 2)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option(help="The file to write (JSON lines).")],
+    customer: Annotated[
+        str | None, typer.Option(help="Only this customer's events (their id).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only events recorded at or after this ISO instant.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events recorded before this ISO instant.")
+    ] = None,
+) -> None:
+    """Write every event (decrypted; erased customers' personal data as erased) as
+    hash-chained JSON lines, sealed with an Ed25519 signature over the chain's head.
+    Prints the public key that verifies it."""
+    from uuid import UUID
+
+    from services.app.audit import AuditFilter, export_lines
+    from services.wiring.hub import build_hub
+
+    try:
+        customer_id = UUID(customer) if customer else None
+    except ValueError:
+        _fail(f"--customer: not a customer id: {customer}", 2)
+    selection = AuditFilter(customer_id, _instant(since, "--since"), _instant(until, "--until"))
+    if selection.since and selection.until and selection.since >= selection.until:
+        _fail("--since must be before --until", 2)
+    signer = _audit_signer()
+    hub = build_hub(_settings(), parts=("store",))
+    partial = out.with_name(out.name + ".partial")  # a cut-short export is never taken for one
+    lines = 0
+    with _progress(transient=True) as progress, partial.open("wb") as file:
+        task = progress.add_task("exporting events", total=hub.store.max_notification_id())
+        for line in export_lines(
+            hub.store,
+            signer,
+            selection,
+            created_at=datetime.now(UTC),
+            progress=lambda n: progress.advance(task, n),
+        ):
+            file.write(line)
+            lines += 1
+    partial.replace(out)
+    _say(f"wrote {lines - 2} events to {out}, signed by the audit key; its public key:")
+    print(signer.public_key)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    file: Annotated[Path, typer.Argument(help="An export of `contacthub audit export`.")],
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            help="The public key to trust (base64, or a file holding it); default: the "
+            "key the file names, which proves integrity but not who signed it."
+        ),
+    ] = None,
+) -> None:
+    """Check an export: exits 0 if it is intact and signed, else 1 and names the first
+    line that was changed, removed, inserted or reordered."""
+    from services.app.audit import Verified, split_lines, verify_export
+    from services.infra.audit_keys import InvalidKey, public_key_from
+
+    try:
+        trusted = public_key_from(public_key) if public_key else None
+    except InvalidKey as exc:
+        _fail(str(exc), 2)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}", 2)
+    result = verify_export(split_lines(data), trusted)
+    if not isinstance(result, Verified):
+        print(f"{file}: {result}")
+        _fail(f"{file} was tampered with: {result}")
+    print(f"{file}: intact, {result.events} events, signed by {result.public_key}")
+    if result.key_from_file:
+        _say("checked against the key the file names; give --public-key to know who signed it")
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    out: Annotated[
+        Path | None, typer.Option(help="Also write it to this file (for --public-key).")
+    ] = None,
+) -> None:
+    """Print the public key of the hub's audit signing key (base64)."""
+    signer = _audit_signer()
+    if out is not None:
+        out.write_text(signer.public_key + "\n")
+    print(signer.public_key)
 
 
 @app.command()

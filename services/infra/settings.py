@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         description="Base64 of 32 bytes wrapping the customer keys; "
         "generated into the data folder when unset.",
     )
+    audit_signing_key: str | None = Field(
+        default=None,
+        description="Base64 of the 32-byte Ed25519 private key that signs audit exports; "
+        "generated into the data folder when unset (set it when several processes export).",
+    )
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_api_base: str | None = Field(

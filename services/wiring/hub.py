@@ -58,6 +58,7 @@ from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
 from services.infra.access_log import AccessLog
 from services.infra.accounts import UserStore
+from services.infra.audit_keys import AuditSigner, load_signer
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.infra.bus import IntakeBus
@@ -67,6 +68,7 @@ from services.infra.eventstore.store import construct_factory, store_location
 from services.infra.kafka.bus import KafkaBus
 from services.infra.locks import schema_lock
 from services.infra.settings import Settings
+from services.infra.shadow import shadow_datastore
 from services.infra.sql import SqlRunner
 from services.infra.webhook_tokens import WebhookTokens
 from services.wiring.accounts import Accounts, accounts_on
@@ -208,6 +210,11 @@ class Hub:
         """SQL on the event store's database, for the hub's own small tables."""
         store = self.store
         return SqlRunner(store.recorder.datastore, store.dialect)  # type: ignore[attr-defined]
+
+    @part
+    def audit_signer(self) -> AuditSigner:
+        """The key that signs audit exports (CONTACTHUB_AUDIT_SIGNING_KEY or the data folder's)."""
+        return load_signer(self.settings.audit_signing_key, self.settings.data_dir)
 
     @part
     def blobs(self) -> BlobStore:
@@ -479,31 +486,46 @@ PROJECTOR_PARTS = ("store", "views", "projector")
 
 def open_views(settings: Settings) -> Views:
     location = store_location(settings.database_url, settings.data_dir, purpose="views")
-    factory = construct_factory(location, "views")
-    policy = complaint_config(settings).policy
     if location.dialect == "sqlite":
         lite = SQLiteDatastore(
             location.env["SQLITE_DBNAME"], lock_timeout=10, pool_size=4, max_overflow=8
         )
-        db = SqlRunner(lite, "sqlite")
-        views = Views(
-            Customer360SQLite(lite, db=db),
-            IdentityIndexSQLite(lite, db=db),
-            ComplaintQueuesSQLite(lite, policy, db=db),
-            CustomerCaseIndexSQLite(lite, db=db),
-        )
+        views = views_on(lite, settings)
     else:
-        pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
-        db = SqlRunner(pg, "postgres")
-        views = Views(
-            Customer360Postgres(pg, db=db),
-            IdentityIndexPostgres(pg, db=db),
-            ComplaintQueuesPostgres(pg, policy, db=db),
-            CustomerCaseIndexPostgres(pg, db=db),
-        )
+        factory = construct_factory(location, "views")
+        views = views_on(factory.datastore, settings)  # type: ignore[attr-defined]
     for view in [*views.all, views.complaint_index]:
         view.setup()
     return views
+
+
+@contextmanager
+def shadow_views(settings: Settings) -> Iterator[list[SqlView]]:
+    """Empty read models beside the live ones (another SQLite file or PostgreSQL
+    schema), in the order of `Views.all`; removed when the block ends."""
+    location = store_location(settings.database_url, settings.data_dir, purpose="views")
+    with shadow_datastore(location) as datastore:
+        yield views_on(datastore, settings).all
+
+
+def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings) -> Views:
+    """The read models on one datastore (tables not created yet: `setup()`)."""
+    policy = complaint_config(settings).policy
+    if isinstance(datastore, SQLiteDatastore):
+        db = SqlRunner(datastore, "sqlite")
+        return Views(
+            Customer360SQLite(datastore, db=db),
+            IdentityIndexSQLite(datastore, db=db),
+            ComplaintQueuesSQLite(datastore, policy, db=db),
+            CustomerCaseIndexSQLite(datastore, db=db),
+        )
+    db = SqlRunner(datastore, "postgres")
+    return Views(
+        Customer360Postgres(datastore, db=db),
+        IdentityIndexPostgres(datastore, db=db),
+        ComplaintQueuesPostgres(datastore, policy, db=db),
+        CustomerCaseIndexPostgres(datastore, db=db),
+    )
 
 
 def build_hub(

@@ -22,6 +22,7 @@ from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
     access_log,
+    audit,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -65,6 +66,7 @@ API_ROUTERS = (
     users.router,
     access_log.router,
     export.router,
+    audit.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not

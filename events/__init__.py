@@ -6,6 +6,15 @@ each class's `pii_fields`, so the store can encrypt exactly those fields with
 the customer's key: an erasure destroys the key, and the history stays whole.
 """
 
+from events.appointments import (
+    AppointmentCancelled,
+    AppointmentKind,
+    AppointmentReminderSent,
+    AppointmentReminderSkipped,
+    AppointmentRescheduled,
+    AppointmentScheduled,
+    ReminderChannel,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -56,6 +65,7 @@ from events.letters import (
     LetterStatusChanged,
     PostalAddressSet,
 )
+from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
@@ -73,6 +83,12 @@ __all__ = [
     "EVENT_TYPES",
     "AddressClaimed",
     "AgentReplied",
+    "AppointmentCancelled",
+    "AppointmentKind",
+    "AppointmentReminderSent",
+    "AppointmentReminderSkipped",
+    "AppointmentRescheduled",
+    "AppointmentScheduled",
     "CallNoteRecorded",
     "CallPlaced",
     "CallReceived",
@@ -106,9 +122,13 @@ __all__ = [
     "LetterSent",
     "LetterStatus",
     "LetterStatusChanged",
+    "OpportunityOpened",
+    "OpportunityStageChanged",
     "PostalAddressSet",
     "Priority",
+    "ProspectMarked",
     "RecordingAttached",
+    "ReminderChannel",
     "SlaBreached",
     "SlaTarget",
     "SlaWarningRaised",

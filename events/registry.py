@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from events.appointments import (
+    AppointmentCancelled,
+    AppointmentReminderSent,
+    AppointmentReminderSkipped,
+    AppointmentRescheduled,
+    AppointmentScheduled,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -30,6 +37,7 @@ from events.email import (
 )
 from events.envelope import Event
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
+from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -80,6 +88,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintClosed,
         SlaWarningRaised,
         SlaBreached,
+        ProspectMarked,
+        OpportunityOpened,
+        OpportunityStageChanged,
+        AppointmentScheduled,
+        AppointmentRescheduled,
+        AppointmentCancelled,
+        AppointmentReminderSent,
+        AppointmentReminderSkipped,
     )
 }
 

@@ -28,6 +28,8 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.opportunities import Pipeline
+from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
 from projections.complaints import (
     ComplaintQueues,
     ComplaintQueuesPostgres,
@@ -38,6 +40,11 @@ from projections.complaints import (
 )
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
+from projections.opportunities import (
+    Opportunities,
+    OpportunitiesPostgres,
+    OpportunitiesSQLite,
+)
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
@@ -45,6 +52,9 @@ from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
 from services.app.interactions import Interactions
+from services.app.operative.appointments import AppointmentBook
+from services.app.operative.opportunities import OpportunityDesk
+from services.app.operative.reminders import AppointmentReminders
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -76,10 +86,18 @@ class Views:
     complaints: ComplaintQueues
     # The complaint intake's own index and position: not a read model, not replayed.
     complaint_index: CustomerCaseIndex
+    opportunities: Opportunities
+    appointments: Appointments
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360, self.complaints]
+        return [
+            self.identity,
+            self.customer360,
+            self.complaints,
+            self.opportunities,
+            self.appointments,
+        ]
 
 
 class part(Generic[T]):  # lower case: a decorator, like `property`
@@ -142,6 +160,8 @@ class Hub:
         """Stops the followers that were built (the others never ran)."""
         if self.built("complaints"):
             self.complaints.stop()
+        if self.built("reminders"):
+            self.reminders.stop()
         if self.built("projector"):
             self.projector.stop()
 
@@ -367,6 +387,35 @@ class Hub:
             on_write=self.wake_followers,
         )
 
+    # Operative CRM -------------------------------------------------------------------
+
+    @part
+    def pipeline(self) -> Pipeline:
+        return Pipeline.parse(self.settings.opportunity_stages)
+
+    @part
+    def opportunities(self) -> OpportunityDesk:
+        return OpportunityDesk(
+            self.store, self.recorder, self.views.opportunities, self.pipeline, clock=self._now
+        )
+
+    @part
+    def appointments(self) -> AppointmentBook:
+        return AppointmentBook(self.store, self.recorder, clock=self._now)
+
+    @part
+    def reminders(self) -> AppointmentReminders:
+        """The follower that sends appointment reminders (started by `serve` and `run api`)."""
+        return AppointmentReminders(
+            self.store,
+            self.recorder,
+            self.views.appointments,
+            lambda: self.messaging,
+            lambda: self.email,
+            clock=self._now,
+            interval=self.settings.appointment_reminder_tick_seconds,
+        )
+
 
 # What each process builds at start-up (the rest, if ever used, on first use).
 EVERYTHING = (
@@ -384,6 +433,9 @@ EVERYTHING = (
     "mailgun_tokens",
     "complaints",
     "interactions",
+    "opportunities",
+    "appointments",
+    "reminders",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -408,6 +460,8 @@ API_PARTS = (
     "consent",
     "complaints",
     "interactions",
+    "opportunities",
+    "appointments",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
@@ -428,6 +482,8 @@ def open_views(settings: Settings) -> Views:
             IdentityIndexSQLite(lite, db=db),
             ComplaintQueuesSQLite(lite, policy, db=db),
             CustomerCaseIndexSQLite(lite, db=db),
+            OpportunitiesSQLite(lite, db=db),
+            AppointmentsSQLite(lite, db=db),
         )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
@@ -437,6 +493,8 @@ def open_views(settings: Settings) -> Views:
             IdentityIndexPostgres(pg, db=db),
             ComplaintQueuesPostgres(pg, policy, db=db),
             CustomerCaseIndexPostgres(pg, db=db),
+            OpportunitiesPostgres(pg, db=db),
+            AppointmentsPostgres(pg, db=db),
         )
     for view in [*views.all, views.complaint_index]:
         view.setup()

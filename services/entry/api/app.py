@@ -21,6 +21,8 @@ from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
+    appointments,
+    briefing,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -30,6 +32,7 @@ from services.entry.api.routes import (
     email_webhooks,
     health,
     letters,
+    opportunities,
     stream,
     twilio_voice,
     twilio_webhooks,
@@ -54,6 +57,9 @@ API_ROUTERS = (
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,
+    opportunities.router,
+    appointments.router,
+    briefing.router,
     stream.router,
     users.router,
 )
@@ -76,6 +82,7 @@ def create_app(
             hub.projector.catch_up()
             hub.projector.start()
             hub.complaints.start()
+            hub.reminders.start()
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None and twilio_webhooks.router in routers:
@@ -99,6 +106,7 @@ def create_app(
             yield
         finally:
             if run_projector:
+                hub.reminders.stop()
                 hub.complaints.stop()
             if smtp is not None:
                 smtp.close()

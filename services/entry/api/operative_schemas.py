@@ -1,0 +1,196 @@
+"""Request and response bodies of the operative CRM routes: opportunities,
+the pipeline report, appointments and the visit briefing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from events import AppointmentKind, ReminderChannel
+from services.entry.api.complaint_schemas import Complaint
+from services.entry.api.schemas import Customer360
+
+NAME = r"^\S(?:.*\S)?$"  # no leading or trailing blanks (agents' and stages' names)
+MAX_MINOR = 10**15  # 10 trillion in major units: more than any opportunity, within BIGINT
+
+
+def minor_units(value: Decimal) -> int:
+    """Amounts have two decimals (cents)."""
+    return int(value * 100)
+
+
+def major_units(value_minor: int) -> str:
+    return f"{Decimal(value_minor) / 100:.2f}"
+
+
+# Opportunities -----------------------------------------------------------------------
+
+
+class OpenOpportunity(BaseModel):
+    customer_id: UUID
+    title: str = Field(min_length=1, max_length=300)
+    value: Decimal = Field(
+        ge=0, lt=MAX_MINOR // 100, decimal_places=2, description="Expected value, e.g. 1250.00."
+    )
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NAME,
+        description="The owning agent; the caller when left out.",
+    )
+    stage: str | None = Field(
+        default=None, min_length=1, max_length=60, description="The first stage (default: new)."
+    )
+    expected_close: date | None = None
+    interaction_ids: list[UUID] = Field(default_factory=list, max_length=50)
+    prospect_source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Marks the customer a prospect found through this source "
+        "(campaign, fair, website-form...).",
+    )
+
+
+class MoveStage(BaseModel):
+    stage: str = Field(min_length=1, max_length=60)
+    reason: str = Field(
+        default="", max_length=500, description="Why it was won or lost (required for lost)."
+    )
+
+
+class Opportunity(BaseModel):
+    opportunity_id: UUID
+    customer_id: UUID
+    title: str
+    value: str = Field(description="In major units with two decimals.")
+    value_minor: int
+    currency: str
+    stage: str
+    owner: str
+    expected_close: str | None
+    opened_at: str
+    opened_by: str
+    stage_since: str
+    close_reason: str
+    order_id: str | None
+    interaction_ids: list[UUID]
+
+
+class OpportunityList(BaseModel):
+    items: list[Opportunity]
+
+
+def opportunity_from_row(row: dict[str, Any]) -> Opportunity:
+    return Opportunity(
+        **{k: row[k] for k in Opportunity.model_fields if k in row and k != "interaction_ids"},
+        value=major_units(int(row["value_minor"])),
+        interaction_ids=[UUID(i) for i in orjson.loads(row["interaction_ids"])],
+    )
+
+
+class StageFigures(BaseModel):
+    stage: str
+    count: int = Field(description="Opportunities standing in the stage now.")
+    value: dict[str, str] = Field(description="Their value per currency, major units.")
+    reached: int = Field(description="Opportunities that ever reached the stage.")
+    converted_to_next: int | None = Field(
+        description="Of those, how many reached the next open stage (after the last: won)."
+    )
+    conversion_rate: float | None
+    mean_seconds_in_stage: float | None
+
+
+class PipelineReport(BaseModel):
+    generated_at: str
+    stages: list[StageFigures]
+    won_by_reason: dict[str, int]
+    lost_by_reason: dict[str, int]
+    win_rate: float | None
+
+
+# Appointments ------------------------------------------------------------------------
+
+
+class _Times(BaseModel):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def ends_after_start(self) -> _Times:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ScheduleAppointment(_Times):
+    customer_id: UUID
+    agent: str = Field(min_length=1, max_length=200, pattern=NAME)
+    kind: AppointmentKind
+    location: str = Field(default="", max_length=500)
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*$",
+        description="IANA time zone of the appointment (default: CONTACTHUB_APPOINTMENT_TIMEZONE).",
+    )
+    reminder: ReminderChannel | Literal["none"] = Field(
+        default="none", description="Remind the customer by sms or email, or not."
+    )
+    reminder_lead_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        le=60 * 24 * 30,
+        description="How long before the start to remind "
+        "(default: CONTACTHUB_APPOINTMENT_REMINDER_LEAD_MINUTES).",
+    )
+
+
+class Reschedule(_Times):
+    pass
+
+
+class Cancel(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class Appointment(BaseModel):
+    appointment_id: UUID
+    customer_id: UUID
+    agent: str
+    starts_at: str
+    ends_at: str
+    timezone: str
+    kind: str
+    location: str
+    status: Literal["scheduled", "cancelled"]
+    sequence: int
+    reminder_channel: str | None
+    reminder_at: str | None
+    reminder_status: str | None
+
+
+def appointment_from_row(row: dict[str, Any]) -> Appointment:
+    return Appointment.model_validate({k: row[k] for k in Appointment.model_fields})
+
+
+# The visit briefing --------------------------------------------------------------------
+
+
+class Briefing(BaseModel):
+    """What an agent reads before a visit or call."""
+
+    generated_at: str
+    profile: Customer360 = Field(description="Profile, addresses, counts and the last contacts.")
+    prospect_source: str | None = Field(description="Set if the customer is a prospect.")
+    open_cases: list[Complaint]
+    open_opportunities: list[Opportunity]
+    upcoming_appointments: list[Appointment]

@@ -105,7 +105,9 @@ def test_an_order_wins_the_opportunity_furthest_along_once() -> None:
     )
     assert won.originator_id == late.opportunity_id
     assert (won.to_stage, won.order_id) == ("won", "SO-1")  # type: ignore[attr-defined]
-    assert opportunities.close_by_order([], PIPELINE, order_id="SO-2", event_id=uuid4(), now=T0) == []
+    assert (
+        opportunities.close_by_order([], PIPELINE, order_id="SO-2", event_id=uuid4(), now=T0) == []
+    )
 
 
 def test_a_pipeline_configuration_always_closes_with_won_and_lost() -> None:

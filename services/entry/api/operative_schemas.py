@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, model_validator
 
 from events import AppointmentKind, ReminderChannel
 from services.entry.api.complaint_schemas import Complaint
 from services.entry.api.schemas import Customer360
 
 NAME = r"^\S(?:.*\S)?$"  # no leading or trailing blanks (agents' and stages' names)
-MAX_MINOR = 10**15  # 10 trillion in major units: more than any opportunity, within BIGINT
+# 10 trillion in major units: more than any opportunity, well within BIGINT.
+MAX_MINOR = 10**15
+AMOUNT = r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$"  # below MAX_MINOR // 100, two decimals
 
 
 def minor_units(value: Decimal) -> int:
@@ -34,9 +36,12 @@ def major_units(value_minor: int) -> str:
 class OpenOpportunity(BaseModel):
     customer_id: UUID
     title: str = Field(min_length=1, max_length=300)
-    value: Decimal = Field(
-        ge=0, lt=MAX_MINOR // 100, decimal_places=2, description="Expected value, e.g. 1250.00."
-    )
+    value: Annotated[
+        Decimal,
+        # Documented as a decimal string, the exact form of money in JSON (a number
+        # is accepted too); the pattern is the whole rule, so the schema says it.
+        WithJsonSchema({"type": "string", "pattern": AMOUNT, "examples": ["1250.00"]}),
+    ] = Field(ge=0, lt=MAX_MINOR // 100, decimal_places=2, description="Expected value.")
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     owner: str | None = Field(
         default=None,

@@ -58,6 +58,7 @@ from events.ids import (
     inbound_email_id,
     provider_event_id,
 )
+from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import (
     LetterReceived,
     LetterSent,
@@ -118,6 +119,8 @@ __all__ = [
     "EmailThreaded",
     "Event",
     "InboundEvent",
+    "KnowledgeArticleRated",
+    "KnowledgeArticleWritten",
     "LetterReceived",
     "LetterSent",
     "LetterStatus",

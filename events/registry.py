@@ -36,6 +36,7 @@ from events.email import (
     EmailThreaded,
 )
 from events.envelope import Event
+from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
@@ -96,6 +97,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AppointmentCancelled,
         AppointmentReminderSent,
         AppointmentReminderSkipped,
+        KnowledgeArticleWritten,
+        KnowledgeArticleRated,
     )
 }
 

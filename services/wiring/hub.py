@@ -40,6 +40,7 @@ from projections.complaints import (
 )
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
+from projections.knowledge import KnowledgeBase, KnowledgeBasePostgres, KnowledgeBaseSQLite
 from projections.opportunities import (
     Opportunities,
     OpportunitiesPostgres,
@@ -53,6 +54,7 @@ from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
 from services.app.interactions import Interactions
 from services.app.operative.appointments import AppointmentBook
+from services.app.operative.knowledge import KnowledgeDesk
 from services.app.operative.opportunities import OpportunityDesk
 from services.app.operative.reminders import AppointmentReminders
 from services.app.outbound.calls import Calls
@@ -88,6 +90,7 @@ class Views:
     complaint_index: CustomerCaseIndex
     opportunities: Opportunities
     appointments: Appointments
+    knowledge: KnowledgeBase
 
     @property
     def all(self) -> list[SqlView]:
@@ -97,6 +100,7 @@ class Views:
             self.complaints,
             self.opportunities,
             self.appointments,
+            self.knowledge,
         ]
 
 
@@ -404,6 +408,12 @@ class Hub:
         return AppointmentBook(self.store, self.recorder, clock=self._now)
 
     @part
+    def knowledge(self) -> KnowledgeDesk:
+        return KnowledgeDesk(
+            self.store, self.recorder, self.views.knowledge, self.interactions, clock=self._now
+        )
+
+    @part
     def reminders(self) -> AppointmentReminders:
         """The follower that sends appointment reminders (started by `serve` and `run api`)."""
         return AppointmentReminders(
@@ -435,6 +445,7 @@ EVERYTHING = (
     "interactions",
     "opportunities",
     "appointments",
+    "knowledge",
     "reminders",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
@@ -462,6 +473,7 @@ API_PARTS = (
     "interactions",
     "opportunities",
     "appointments",
+    "knowledge",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
@@ -484,6 +496,7 @@ def open_views(settings: Settings) -> Views:
             CustomerCaseIndexSQLite(lite, db=db),
             OpportunitiesSQLite(lite, db=db),
             AppointmentsSQLite(lite, db=db),
+            KnowledgeBaseSQLite(lite, db=db),
         )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
@@ -495,6 +508,7 @@ def open_views(settings: Settings) -> Views:
             CustomerCaseIndexPostgres(pg, db=db),
             OpportunitiesPostgres(pg, db=db),
             AppointmentsPostgres(pg, db=db),
+            KnowledgeBasePostgres(pg, db=db),
         )
     for view in [*views.all, views.complaint_index]:
         view.setup()

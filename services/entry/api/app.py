@@ -31,6 +31,7 @@ from services.entry.api.routes import (
     customers,
     email_webhooks,
     health,
+    knowledge,
     letters,
     opportunities,
     stream,
@@ -60,6 +61,7 @@ API_ROUTERS = (
     opportunities.router,
     appointments.router,
     briefing.router,
+    knowledge.router,
     stream.router,
     users.router,
 )

@@ -18,6 +18,7 @@ from domain.addresses import InvalidAddress
 from domain.appointments import AppointmentNotFound, IllegalAppointment, InvalidAppointmentTimes
 from domain.calls import UnknownCall
 from domain.complaints import CaseNotFound, IllegalTransition
+from domain.knowledge import ArticleNotFound, StaleRevision
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
 from domain.opportunities import IllegalStageChange, OpportunityNotFound
@@ -49,6 +50,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnknownLetter: Answer(status.HTTP_404_NOT_FOUND),
     OpportunityNotFound: Answer(status.HTTP_404_NOT_FOUND),
     AppointmentNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    ArticleNotFound: Answer(status.HTTP_404_NOT_FOUND),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # Times that make no appointment (an end before the start, an unknown zone).
@@ -61,6 +63,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     IllegalStageChange: Answer(status.HTTP_409_CONFLICT),
     IllegalAppointment: Answer(status.HTTP_409_CONFLICT),
     StreamConflict: Answer(status.HTTP_409_CONFLICT),
+    StaleRevision: Answer(status.HTTP_409_CONFLICT),
     # Another writer appended to the customer's stream first: nothing was recorded.
     IntegrityError: Answer(
         status.HTTP_409_CONFLICT, lambda _: "the customer changed meanwhile; retry"

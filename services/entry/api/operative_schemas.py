@@ -199,3 +199,69 @@ class Briefing(BaseModel):
     open_cases: list[Complaint]
     open_opportunities: list[Opportunity]
     upcoming_appointments: list[Appointment]
+
+
+# The knowledge base --------------------------------------------------------------------
+
+TAG = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class ArticleDraft(BaseModel):
+    title: str = Field(min_length=1, max_length=300, pattern=r"\S")
+    body_markdown: str = Field(min_length=1, max_length=100_000, pattern=r"\S")
+    language: str = Field(default="de", pattern=r"^[a-z]{2}$")
+    tags: list[Annotated[str, Field(pattern=TAG)]] = Field(default_factory=list, max_length=20)
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NAME,
+        description="Who keeps the article right; the caller when left out.",
+    )
+
+
+class ArticleEdit(ArticleDraft):
+    base_revision: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31,
+        description="The revision the edit started from: 409 if the article moved on meanwhile.",
+    )
+
+
+class Rating(BaseModel):
+    helpful: bool
+    complaint_id: UUID | None = Field(default=None, description="The case it was used on.")
+
+
+class Article(BaseModel):
+    article_id: UUID
+    revision: int
+    title: str
+    body_markdown: str
+    language: str
+    tags: list[str]
+    owner: str
+    created_at: str
+    updated_at: str
+    updated_by: str
+    helpful: int
+    unhelpful: int
+
+
+class ArticleList(BaseModel):
+    items: list[Article]
+
+
+class SuggestedArticle(Article):
+    score: int = Field(description="Case words in the title count two, in the body one.")
+    matched: list[str] = Field(description="The case's words the article holds.")
+
+
+class Suggestions(BaseModel):
+    items: list[SuggestedArticle]
+
+
+def article_from_row(row: dict[str, Any]) -> Article:
+    fields = {k: row[k] for k in Article.model_fields if k != "tags"}
+    return Article(**fields, tags=orjson.loads(row["tags"]))

@@ -22,10 +22,10 @@ from events import Event, KnowledgeArticleRated, KnowledgeArticleWritten
 _WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
 _STOP = (
     "the and for you your with this that are was not but have has can our from how what"
-    " der die das und ist ein eine einer mit für den dem des nicht ich sie wir ihr mein"
+    " der die das und ist ein eine einer mit fur den dem des nicht ich sie wir ihr mein"
     " meine ihre auf bei von zu im in es er sind war wie was oder aber auch noch nur"
 )
-STOP_WORDS = frozenset(_STOP.split())
+STOP_WORDS = frozenset(_STOP.split())  # as `terms` sees them: folded, "für" is "fur"
 MAX_TERMS = 2000
 
 

@@ -226,5 +226,10 @@ def test_the_briefing_holds_open_cases_last_contacts_opportunities_and_appointme
     assert briefing["prospect_source"] == "website-form"
     [upcoming] = briefing["upcoming_appointments"]
     assert upcoming["location"] == "Hauptstraße 1, 10115 Berlin"
+    page = api.get(f"/customers/{customer_id}/briefing.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Neue Maschine" in page.text and "Hauptstraße 1, 10115 Berlin" in page.text
+    assert "Waschmaschine" in page.text and "website-form" in page.text
     unknown = "00000000-0000-0000-0000-000000000001"
     assert api.get(f"/customers/{unknown}/briefing").status_code == 404
+    assert api.get(f"/customers/{unknown}/briefing.html").status_code == 404

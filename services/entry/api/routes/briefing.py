@@ -10,11 +10,13 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
 
 from events import ProspectMarked
 from projections.complaints import CaseFilter
 from services.app.errors import CustomerNotFound
 from services.entry.api import operative_schemas as schemas
+from services.entry.api.briefing_page import briefing_html
 from services.entry.api.complaint_schemas import complaint_from_row
 from services.entry.api.deps import HubDep, PrincipalDep
 from services.entry.api.routes.customers import load_360
@@ -64,3 +66,22 @@ async def customer_briefing(
     contacts: Annotated[int, Query(ge=1, le=100, description="Last contacts included")] = 10,
 ) -> schemas.Briefing:
     return await anyio.to_thread.run_sync(briefing, hub, customer_id, contacts)
+
+
+@router.get(
+    "/customers/{customer_id}/briefing.html",
+    summary="The visit briefing as a printable HTML page",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The page"},
+        404: {"description": "No such customer"},
+    },
+)
+async def customer_briefing_page(
+    hub: HubDep,
+    _: PrincipalDep,
+    customer_id: UUID,
+    contacts: Annotated[int, Query(ge=1, le=100, description="Last contacts included")] = 10,
+) -> HTMLResponse:
+    found = await anyio.to_thread.run_sync(briefing, hub, customer_id, contacts)
+    return HTMLResponse(briefing_html(found.model_dump(mode="json")))

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import appointments, opportunities
+from domain import appointments, knowledge, opportunities
 from domain.appointments import InvalidAppointmentTimes, NewAppointment
 from domain.opportunities import (
     IllegalStageChange,
@@ -177,3 +177,19 @@ def test_the_reminder_text_is_in_the_appointments_own_time_zone() -> None:
     text = appointments.reminder_text(state, "Hauptstr. 1")
     assert "2026-06-02 at 11:00 (Europe/Berlin)" in text  # 09:00 UTC is 11:00 CEST
     assert "Hauptstr. 1" in text
+
+
+def test_search_words_fold_case_and_accents_and_skip_function_words() -> None:
+    assert knowledge.terms("Das GERÄT für die Straße, Gerät 2026!") == ["gerat", "strasse"]
+
+
+def test_suggestions_rank_title_words_double_and_need_a_match() -> None:
+    candidates = [
+        ("body-only", set(), {"pumpe", "wasser"}),
+        ("in-title", {"pumpe"}, set()),
+        ("unrelated", {"rechnung"}, set()),
+    ]
+    ranked = knowledge.suggest("Die Pumpe zieht kein Wasser", candidates)
+    assert [(s.article_id, s.score) for s in ranked] == [("body-only", 2), ("in-title", 2)]
+    assert ranked[0].matched == ("pumpe", "wasser")
+    assert knowledge.suggest("", candidates) == []

@@ -62,7 +62,7 @@ the last {{ profile.last_contact_at or "never" }}.
 </table>
 <h2>Last contacts</h2>
 <table id="contacts"><tr><th>When</th><th>Channel</th><th>Direction</th><th>Summary</th></tr>
-{% for t in profile.timeline.items %}<tr><td>{{ t.occurred_at }}</td><td>{{ t.channel }}</td>
+{% for t in profile.timeline["items"] %}<tr><td>{{ t.occurred_at }}</td><td>{{ t.channel }}</td>
 <td>{{ t.direction }}</td><td>{{ t.summary }}</td></tr>
 {% else %}<tr><td colspan="4">none</td></tr>
 {% endfor %}

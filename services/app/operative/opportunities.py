@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from domain import opportunities as domain
 from domain.opportunities import (
     NewOpportunity,
@@ -21,7 +23,7 @@ from events import CustomerRegistered, Event, ProspectMarked
 from projections.opportunities import Opportunities
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
-from services.app.operative.streams import decide_and_append
+from services.app.operative.streams import MAX_ATTEMPTS, StreamConflict, decide_and_append
 from services.infra.eventstore import EventStore
 
 
@@ -118,18 +120,23 @@ class OpportunityDesk:
         """For the order intake: the customer's order wins their open opportunity
         (`domain.opportunities.close_by_order` picks which); 0 if none was open."""
         rows = self.view.listing(customer_id=customer_id, open_only=True)
-        states = [
-            s
-            for s in (domain.fold(self.store.stream(UUID(r["opportunity_id"]))) for r in rows)
-            if s is not None
-        ]
-        events = domain.close_by_order(
-            states, self.pipeline, order_id=order_id, event_id=uuid4(), now=self.clock()
-        )
-        if not events:
-            return 0
-        ids = self.recorder.append(events).notification_ids
-        return max(ids, default=0)
+        for _ in range(MAX_ATTEMPTS):
+            # Decided on the streams, not the view: the view may lag a move.
+            states = [
+                s
+                for s in (domain.fold(self.store.stream(UUID(r["opportunity_id"]))) for r in rows)
+                if s is not None
+            ]
+            events = domain.close_by_order(
+                states, self.pipeline, order_id=order_id, event_id=uuid4(), now=self.clock()
+            )
+            if not events:
+                return 0
+            try:
+                return max(self.recorder.append(events).notification_ids, default=0)
+            except IntegrityError:
+                continue  # an agent moved it meanwhile: decide again
+        raise StreamConflict(f"the opportunities of {customer_id} kept changing; try again")
 
     def report(self) -> PipelineReport:
         opportunities, visits = self.view.report_rows()

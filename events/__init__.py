@@ -6,6 +6,15 @@ each class's `pii_fields`, so the store can encrypt exactly those fields with
 the customer's key: an erasure destroys the key, and the history stays whole.
 """
 
+from events.appointments import (
+    AppointmentCancelled,
+    AppointmentKind,
+    AppointmentReminderSent,
+    AppointmentReminderSkipped,
+    AppointmentRescheduled,
+    AppointmentScheduled,
+    ReminderChannel,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -49,6 +58,7 @@ from events.ids import (
     inbound_email_id,
     provider_event_id,
 )
+from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import (
     LetterReceived,
     LetterSent,
@@ -57,6 +67,7 @@ from events.letters import (
     PostalAddressSet,
 )
 from events.merges import CustomersMerged, CustomersUnmerged
+from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
@@ -75,6 +86,12 @@ __all__ = [
     "PURPOSES",
     "AddressClaimed",
     "AgentReplied",
+    "AppointmentCancelled",
+    "AppointmentKind",
+    "AppointmentReminderSent",
+    "AppointmentReminderSkipped",
+    "AppointmentRescheduled",
+    "AppointmentScheduled",
     "CallNoteRecorded",
     "CallPlaced",
     "CallReceived",
@@ -106,14 +123,20 @@ __all__ = [
     "EmailThreaded",
     "Event",
     "InboundEvent",
+    "KnowledgeArticleRated",
+    "KnowledgeArticleWritten",
     "LetterReceived",
     "LetterSent",
     "LetterStatus",
     "LetterStatusChanged",
+    "OpportunityOpened",
+    "OpportunityStageChanged",
     "PostalAddressSet",
     "Priority",
+    "ProspectMarked",
     "Purpose",
     "RecordingAttached",
+    "ReminderChannel",
     "SlaBreached",
     "SlaTarget",
     "SlaWarningRaised",

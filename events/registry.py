@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from events.appointments import (
+    AppointmentCancelled,
+    AppointmentReminderSent,
+    AppointmentReminderSkipped,
+    AppointmentRescheduled,
+    AppointmentScheduled,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -29,8 +36,10 @@ from events.email import (
     EmailThreaded,
 )
 from events.envelope import Event
+from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.merges import CustomersMerged, CustomersUnmerged
+from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -83,6 +92,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintClosed,
         SlaWarningRaised,
         SlaBreached,
+        ProspectMarked,
+        OpportunityOpened,
+        OpportunityStageChanged,
+        AppointmentScheduled,
+        AppointmentRescheduled,
+        AppointmentCancelled,
+        AppointmentReminderSent,
+        AppointmentReminderSkipped,
+        KnowledgeArticleWritten,
+        KnowledgeArticleRated,
     )
 }
 

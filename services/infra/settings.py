@@ -222,6 +222,18 @@ class Settings(BaseSettings):
     canned_responses_dir: Path | None = Field(
         default=None, description="Extra canned-response templates (<key>.<lang>.j2)."
     )
+    # Operative CRM: opportunities and appointments.
+    opportunity_stages: str = Field(
+        default="new,qualified,proposal,negotiation",
+        description="The pipeline's open stages, in order; won and lost always close it.",
+    )
+    appointment_timezone: str = Field(
+        default="Europe/Berlin", description="Time zone of appointments that name none."
+    )
+    appointment_reminder_lead_minutes: int = Field(
+        default=1440, ge=0, le=60 * 24 * 30, description="How long before the start to remind."
+    )
+    appointment_reminder_tick_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("public_url")
     @classmethod

@@ -29,7 +29,9 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
+from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
 from projections.complaints import (
     CaseFilter,
     ComplaintQueues,
@@ -41,6 +43,12 @@ from projections.complaints import (
 )
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
+from projections.knowledge import KnowledgeBase, KnowledgeBasePostgres, KnowledgeBaseSQLite
+from projections.opportunities import (
+    Opportunities,
+    OpportunitiesPostgres,
+    OpportunitiesSQLite,
+)
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
@@ -50,6 +58,10 @@ from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
 from services.app.interactions import Interactions
+from services.app.operative.appointments import AppointmentBook
+from services.app.operative.knowledge import KnowledgeDesk
+from services.app.operative.opportunities import OpportunityDesk
+from services.app.operative.reminders import AppointmentReminders
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -87,10 +99,20 @@ class Views:
     complaints: ComplaintQueues
     # The complaint intake's own index and position: not a read model, not replayed.
     complaint_index: CustomerCaseIndex
+    opportunities: Opportunities
+    appointments: Appointments
+    knowledge: KnowledgeBase
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360, self.complaints]
+        return [
+            self.identity,
+            self.customer360,
+            self.complaints,
+            self.opportunities,
+            self.appointments,
+            self.knowledge,
+        ]
 
 
 class part(Generic[T]):  # lower case: a decorator, like `property`
@@ -153,6 +175,8 @@ class Hub:
         """Stops the followers that were built (the others never ran)."""
         if self.built("complaints"):
             self.complaints.stop()
+        if self.built("reminders"):
+            self.reminders.stop()
         if self.built("projector"):
             self.projector.stop()
 
@@ -431,6 +455,41 @@ class Hub:
             on_write=self.wake_followers,
         )
 
+    # Operative CRM -------------------------------------------------------------------
+
+    @part
+    def pipeline(self) -> Pipeline:
+        return Pipeline.parse(self.settings.opportunity_stages)
+
+    @part
+    def opportunities(self) -> OpportunityDesk:
+        return OpportunityDesk(
+            self.store, self.recorder, self.views.opportunities, self.pipeline, clock=self._now
+        )
+
+    @part
+    def appointments(self) -> AppointmentBook:
+        return AppointmentBook(self.store, self.recorder, clock=self._now)
+
+    @part
+    def knowledge(self) -> KnowledgeDesk:
+        return KnowledgeDesk(
+            self.store, self.recorder, self.views.knowledge, self.interactions, clock=self._now
+        )
+
+    @part
+    def reminders(self) -> AppointmentReminders:
+        """The follower that sends appointment reminders (started by `serve` and `run api`)."""
+        return AppointmentReminders(
+            self.store,
+            self.recorder,
+            self.views.appointments,
+            lambda: self.messaging,
+            lambda: self.email,
+            clock=self._now,
+            interval=self.settings.appointment_reminder_tick_seconds,
+        )
+
 
 # What each process builds at start-up (the rest, if ever used, on first use).
 EVERYTHING = (
@@ -451,6 +510,10 @@ EVERYTHING = (
     "interactions",
     "access_log",
     "exports",
+    "opportunities",
+    "appointments",
+    "knowledge",
+    "reminders",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -478,6 +541,9 @@ API_PARTS = (
     "interactions",
     "access_log",
     "exports",
+    "opportunities",
+    "appointments",
+    "knowledge",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
@@ -518,6 +584,9 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
             IdentityIndexSQLite(datastore, db=db),
             ComplaintQueuesSQLite(datastore, policy, db=db),
             CustomerCaseIndexSQLite(datastore, db=db),
+            OpportunitiesSQLite(datastore, db=db),
+            AppointmentsSQLite(datastore, db=db),
+            KnowledgeBaseSQLite(datastore, db=db),
         )
     db = SqlRunner(datastore, "postgres")
     return Views(
@@ -525,6 +594,9 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
         IdentityIndexPostgres(datastore, db=db),
         ComplaintQueuesPostgres(datastore, policy, db=db),
         CustomerCaseIndexPostgres(datastore, db=db),
+        OpportunitiesPostgres(datastore, db=db),
+        AppointmentsPostgres(datastore, db=db),
+        KnowledgeBasePostgres(datastore, db=db),
     )
 
 

@@ -22,7 +22,9 @@ from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
     access_log,
+    appointments,
     audit,
+    briefing,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -32,8 +34,10 @@ from services.entry.api.routes import (
     email_webhooks,
     export,
     health,
+    knowledge,
     letters,
     merges,
+    opportunities,
     stream,
     twilio_voice,
     twilio_webhooks,
@@ -62,6 +66,10 @@ API_ROUTERS = (
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,
+    opportunities.router,
+    appointments.router,
+    briefing.router,
+    knowledge.router,
     stream.router,
     users.router,
     access_log.router,
@@ -87,6 +95,7 @@ def create_app(
             hub.projector.catch_up()
             hub.projector.start()
             hub.complaints.start()
+            hub.reminders.start()
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None and twilio_webhooks.router in routers:
@@ -110,6 +119,7 @@ def create_app(
             yield
         finally:
             if run_projector:
+                hub.reminders.stop()
                 hub.complaints.stop()
             if smtp is not None:
                 smtp.close()

@@ -15,13 +15,17 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from domain.addresses import InvalidAddress
+from domain.appointments import AppointmentNotFound, IllegalAppointment, InvalidAppointmentTimes
 from domain.calls import UnknownCall
 from domain.complaints import CaseNotFound, IllegalTransition
+from domain.knowledge import ArticleNotFound, StaleRevision
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
+from domain.opportunities import IllegalStageChange, OpportunityNotFound
 from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
+from services.app.operative.streams import StreamConflict
 from services.infra.bus import BusUnavailable
 from services.infra.eventstore.store import IntegrityError
 
@@ -44,13 +48,22 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnknownInteraction: Answer(status.HTTP_404_NOT_FOUND),
     UnknownCall: Answer(status.HTTP_404_NOT_FOUND),
     UnknownLetter: Answer(status.HTTP_404_NOT_FOUND),
+    OpportunityNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    AppointmentNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    ArticleNotFound: Answer(status.HTTP_404_NOT_FOUND),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    # Times that make no appointment (an end before the start, an unknown zone).
+    InvalidAppointmentTimes: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),
     IllegalTransition: Answer(status.HTTP_409_CONFLICT),
     CommandConflict: Answer(status.HTTP_409_CONFLICT),
+    IllegalStageChange: Answer(status.HTTP_409_CONFLICT),
+    IllegalAppointment: Answer(status.HTTP_409_CONFLICT),
+    StreamConflict: Answer(status.HTTP_409_CONFLICT),
+    StaleRevision: Answer(status.HTTP_409_CONFLICT),
     # Another writer appended to the customer's stream first: nothing was recorded.
     IntegrityError: Answer(
         status.HTTP_409_CONFLICT, lambda _: "the customer changed meanwhile; retry"

@@ -118,18 +118,24 @@ def run_projector(
     # The complaint policies follow the log like a view; they run beside the
     # complaint queues, so that one process owns everything about cases.
     policies = "complaints" in names
+    # Appointment reminders follow the appointments view the same way.
+    reminders = "appointments" in names
 
     async def main(stop: asyncio.Event) -> None:
         await anyio.to_thread.run_sync(hub.projector.catch_up)
         hub.projector.start(poll_interval=settings.poll_interval)
         if policies:
             hub.complaints.start()
+        if reminders:
+            hub.reminders.start()
         try:
             while not stop.is_set() and hub.projector.running:
                 heartbeat.beat()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
         finally:
+            if reminders:
+                await anyio.to_thread.run_sync(hub.reminders.stop)
             if policies:
                 await anyio.to_thread.run_sync(hub.complaints.stop)
             await anyio.to_thread.run_sync(hub.projector.stop)

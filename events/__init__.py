@@ -26,7 +26,13 @@ from events.complaints import (
     SlaWarningRaised,
 )
 from events.consent import ConsentChanged
-from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.customers import (
+    AddressClaimed,
+    AddressReleased,
+    ChannelAddressLinked,
+    CustomerErased,
+    CustomerRegistered,
+)
 from events.email import (
     EmailAttachment,
     EmailDeliveryChanged,
@@ -72,6 +78,7 @@ __all__ = [
     "ERASED",
     "EVENT_TYPES",
     "AddressClaimed",
+    "AddressReleased",
     "AgentReplied",
     "CallNoteRecorded",
     "CallPlaced",
@@ -91,6 +98,7 @@ __all__ = [
     "ComplaintReopened",
     "ComplaintResolved",
     "ConsentChanged",
+    "CustomerErased",
     "CustomerRegistered",
     "CustomerReplied",
     "EmailAttachment",

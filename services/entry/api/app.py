@@ -28,6 +28,7 @@ from services.entry.api.routes import (
     consent,
     customers,
     email_webhooks,
+    erasure,
     health,
     letters,
     stream,
@@ -56,6 +57,7 @@ API_ROUTERS = (
     complaint_analytics.router,
     stream.router,
     users.router,
+    erasure.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not
@@ -76,6 +78,9 @@ def create_app(
             hub.projector.catch_up()
             hub.projector.start()
             hub.complaints.start()
+            if hub.settings.retention_months is not None:
+                hub.retention_job.start()
+                hub.retention_job.wake()  # a first run at start-up, then each interval
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None and twilio_webhooks.router in routers:
@@ -100,6 +105,8 @@ def create_app(
         finally:
             if run_projector:
                 hub.complaints.stop()
+                if hub.built("retention_job"):
+                    hub.retention_job.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):

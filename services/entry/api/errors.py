@@ -23,6 +23,7 @@ from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.infra.bus import BusUnavailable
+from services.infra.eventstore.keys import KeyErased
 from services.infra.eventstore.store import IntegrityError
 
 # How long a provider should wait before retrying an event we could not record.
@@ -51,6 +52,9 @@ ANSWERS: dict[type[Exception], Answer] = {
     CommandRefused: Answer(status.HTTP_409_CONFLICT),
     IllegalTransition: Answer(status.HTTP_409_CONFLICT),
     CommandConflict: Answer(status.HTTP_409_CONFLICT),
+    # A command that would write personal data for an erased customer (their key
+    # is gone); the use cases refuse first where they can say more.
+    KeyErased: Answer(status.HTTP_409_CONFLICT, lambda exc: f"customer {exc} was erased"),
     # Another writer appended to the customer's stream first: nothing was recorded.
     IntegrityError: Answer(
         status.HTTP_409_CONFLICT, lambda _: "the customer changed meanwhile; retry"

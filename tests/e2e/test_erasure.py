@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from events import AddressReleased, CustomerErased
 from services.infra.auth import Role
-from services.wiring.hub import Hub
-import pytest
-
 from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.email_fixtures import OUR_ADDRESS, relay, smtp_port, smtp_send
 from tests.support.email_fixtures import settings as email_settings
 from tests.support.hub import inbound_sms_form, post_signed, wait_until

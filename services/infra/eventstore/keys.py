@@ -166,6 +166,12 @@ class KeyStore:
         with self._lock:
             self._cache.pop(customer_id, None)
 
+    def forget(self, customer_id: UUID) -> None:
+        """Drops a cached key that another process destroyed (seen in its
+        erasure event), so this process reads the customer as erased too."""
+        with self._lock:
+            self._cache.pop(customer_id, None)
+
     def _load(self, customer_id: UUID) -> bytes | None:
         rows = self._db.query(
             "SELECT wrapped_key, erased_at FROM contacthub_customer_keys "

@@ -23,6 +23,7 @@ from events import ERASED, Event, event_class
 from services.infra.eventstore.keys import KeyErased, KeyStore
 
 _POSITION = {"originator_id", "originator_version"}
+ERASURE_TOPIC = "CustomerErased"
 
 
 class PiiMapper(Mapper[UUID]):
@@ -55,6 +56,10 @@ class PiiMapper(Mapper[UUID]):
         """Decodes a page of stored events, loading the keys of every customer on
         it in one query first (one query per customer made replays key-bound)."""
         states = [_parsed(stored.state) for stored in stored_events]
+        for stored, state in zip(stored_events, states, strict=True):
+            # Erased by another process: its cached key must not read on here.
+            if stored.topic == ERASURE_TOPIC and state and state.get("customer_id"):
+                self.keys.forget(UUID(state["customer_id"]))
         customers = {state["customer_id"] for state in states if state and "pii" in state}
         if customers:
             self.keys.preload(UUID(customer) for customer in customers)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.erasure import is_erased
 from events import (
     ERASED,
     AddressClaimed,
@@ -26,6 +27,7 @@ from events import (
 from services.infra.settings import Settings
 from services.wiring.hub import Hub, build_hub
 from tests.support.cli import cli_env, run_cli
+from tests.support.hub import wait_until
 
 LONG_AGO = datetime(2020, 3, 1, 9, 0, tzinfo=UTC)
 OLD_NUMBER, OLD_KEY = "+4917611100001", "retention-old"
@@ -140,3 +142,12 @@ def test_without_a_policy_the_command_says_what_to_set(settings: Settings) -> No
     result = run_cli(cli_env(settings), "retention", "run", "--dry-run")
     assert result.returncode != 0
     assert "CONTACTHUB_RETENTION_MONTHS" in result.stdout + result.stderr
+
+
+def test_the_scheduled_job_erases_on_its_own(hub: Hub) -> None:
+    old = received(hub, sms(1, OLD_NUMBER, OLD_KEY, LONG_AGO))
+    new = received(hub, sms(2, NEW_NUMBER, NEW_KEY, datetime.now(UTC)))
+    hub.retention_job.start()
+    hub.retention_job.wake()  # what `serve` does at start-up
+    wait_until(lambda: is_erased(hub.store.stream(old)))
+    assert not is_erased(hub.store.stream(new))

@@ -39,7 +39,8 @@ EMAIL = "carla.kanarie@example.de"
 PHONE = "+4917655501234"
 SENTENCE = "Der Kanarienvogel singt um Mitternacht im Treppenhaus"
 WORD = "Zauberkesselwort"
-CANARIES = (NAME, EMAIL, PHONE, SENTENCE, WORD)
+STREET = "Kanarienweg 7"
+CANARIES = (NAME, EMAIL, PHONE, SENTENCE, WORD, STREET)
 # Another customer's message: it must survive the erasure (and shows that the
 # byte search finds what is there).
 KEPT = "Kontrollsatz des anderen Kunden bleibt erhalten"
@@ -102,6 +103,15 @@ def test_erasure_leaves_no_byte_of_the_customer_and_keeps_the_history(
         json={"channel": "sms", "to": PHONE, "body": "Wir rufen Sie morgen an"},
     )
     assert sent.status_code == 202, sent.text
+    address = {"name": NAME, "street": STREET, "postal_code": "10115", "city": "Berlin"}
+    assert api.put(f"/customers/{customer_id}/postal-address", json=address).status_code == 200
+    letter = api.post(
+        f"/customers/{customer_id}/messages",
+        json={"channel": "letter", "subject": "Ihre Bestellung", "body": "Anbei die Rechnung."},
+    )
+    assert letter.status_code == 202, letter.text
+    outbox = hub.settings.data_dir / "outbox" / f"{letter.json()['interaction_id']}.json"
+    assert outbox.exists()  # the embedded print provider's copy, with the address lines
     response = post_signed(
         client, base_url, "/webhooks/twilio/sms", inbound_sms_form(1, "+4917699988877", KEPT)
     )
@@ -112,7 +122,7 @@ def test_erasure_leaves_no_byte_of_the_customer_and_keeps_the_history(
     timeline = wait_until(
         lambda: (
             items
-            if len(items := api.get(f"/customers/{customer_id}/timeline").json()["items"]) == 2
+            if len(items := api.get(f"/customers/{customer_id}/timeline").json()["items"]) == 3
             else None
         )
     )
@@ -136,16 +146,18 @@ def test_erasure_leaves_no_byte_of_the_customer_and_keeps_the_history(
         assert erased.status_code == 200, erased.text
         report = erased.json()
         assert report["erased"] is True
-        assert report["addresses_released"] == 1  # the email address it claimed
+        assert report["addresses_released"] == 2  # the email and the postal address
         assert report["blobs_deleted"] >= 1  # the raw message
+        assert report["files_deleted"] == 2  # the letter's PDF and note in the outbox
         again = admin.post(f"/customers/{customer_id}/erase", json={"reason": "ticket 4711"})
         assert again.status_code == 200 and again.json()["erased"] is False
 
-    # The history stays: one erasure event and one address release were added,
+    # The history stays: one erasure event and two address releases were added,
     # every earlier event is still there.
-    assert hub.store.max_notification_id() == events_before + 2
+    assert hub.store.max_notification_id() == events_before + 3
     tail = [e for _, e in hub.store.notifications(events_before, 10)]
-    assert [type(e) for e in tail] == [AddressReleased, CustomerErased]
+    assert [type(e) for e in tail] == [AddressReleased, AddressReleased, CustomerErased]
+    assert not outbox.exists()
 
     # The API: the customer exists with no personal data; the timeline keeps
     # that both interactions happened, with no content.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -112,5 +112,15 @@ def _parsed(state: bytes) -> dict[str, Any] | None:
 
 
 def _erased_value(cls: type[Event], name: str) -> Any:
-    default = cls.model_fields[name].default
-    return () if isinstance(default, tuple) else ERASED
+    # A sequence field (a letter's address lines, media URLs) reads empty, a
+    # text field "[erased]": judged by the type, as such fields need no default.
+    field = cls.model_fields[name]
+    if isinstance(field.default, tuple) or _is_sequence(field.annotation):
+        return ()
+    return ERASED
+
+
+def _is_sequence(annotation: Any) -> bool:
+    if get_origin(annotation) in (tuple, list):
+        return True
+    return any(get_origin(arg) in (tuple, list) for arg in get_args(annotation))

@@ -14,7 +14,7 @@ the event to the Kafka events topic, for downstream consumers to do the same.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,26 +85,28 @@ class Erasure:
         history = self.store.stream(customer_id)
         if not history:
             raise CustomerNotFound(str(customer_id))
-        if is_erased(history):
+        keys = self.store.keys
+        if is_erased(history) and keys.is_destroyed(customer_id):
             erased = next(e for e in history if isinstance(e, CustomerErased))
             return ErasureReport(customer_id, erased=False, erased_at=erased.occurred_at)
-        # Read what the interactions hold before the key goes (the blob hashes
-        # are not personal fields, so a retry after a crash still finds them).
-        streams = self.store.streams(self._interaction_ids(customer_id, history))
+        # Each step can be repeated: a retry after a crash finds the erasure
+        # recorded and the key still there, and completes the rest. The blobs
+        # are found while the key lives (attachments are personal fields).
+        streams = self.store.streams(self._interaction_ids(customer_id))
         held = sorted({sha for stream in streams.values() for sha in _blob_hashes(stream)})
-        decided = self._record(customer_id, reason.strip(), erased_by)
-        now = decided[-1].occurred_at
-        self.store.keys.destroy(customer_id, now.isoformat())
+        decided = [] if is_erased(history) else self._record(customer_id, reason.strip(), erased_by)
         blobs_deleted = sum(1 for sha in held if self.blobs.delete(sha))
         files_deleted = self._delete_outbox_files(streams)
+        now = self.clock()
+        keys.destroy(customer_id, now.isoformat())
         if compact:
             self.compact()
-        releases = len(decided) - 1
+        releases = max(len(decided) - 1, 0)
         log.info("erased customer %s (%d addresses released)", customer_id, releases)
         return ErasureReport(
             customer_id,
             erased=True,
-            erased_at=now,
+            erased_at=decided[-1].occurred_at if decided else now,
             addresses_released=releases,
             blobs_deleted=blobs_deleted,
             files_deleted=files_deleted,
@@ -129,7 +131,7 @@ class Erasure:
             return decided
         raise CommandRefused("the customer kept changing during the erasure; try again")
 
-    def _interaction_ids(self, customer_id: UUID, history: Sequence[Event]) -> list[UUID]:
+    def _interaction_ids(self, customer_id: UUID) -> list[UUID]:
         # The customer stream names few interactions itself; the timeline all.
         return list(dict.fromkeys([*self.interactions_of(customer_id), customer_id]))
 

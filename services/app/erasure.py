@@ -2,10 +2,10 @@
 on a schedule.
 
 Erasing: release the customer's address claims and record `CustomerErased`
-(`domain.erasure.plan_erasure`), destroy the customer's key (every personal
-field of their events now reads as erased, in the store and in any replay),
-delete the blobs and outbox files their interactions hold (raw emails,
-attachments, scans, letter PDFs), then compact the databases so that no freed
+(`domain.erasure.plan_erasure`), delete the blobs and outbox files their
+interactions hold (raw emails, attachments, scans, letter PDFs), destroy the
+customer's key (every personal field of their events now reads as erased, in
+the store and in any replay), then compact the databases so that no freed
 page keeps a byte of it. The read models drop their derived personal data
 when they project `CustomerErased` (`SqlView.forget`); the publisher carries
 the event to the Kafka events topic, for downstream consumers to do the same.

@@ -151,3 +151,18 @@ def test_the_scheduled_job_erases_on_its_own(hub: Hub) -> None:
     hub.retention_job.wake()  # what `serve` does at start-up
     wait_until(lambda: is_erased(hub.store.stream(old)))
     assert not is_erased(hub.store.stream(new))
+
+
+def test_an_erasure_interrupted_after_its_events_is_completed_by_asking_again(hub: Hub) -> None:
+    old = received(hub, sms(1, OLD_NUMBER, OLD_KEY, LONG_AGO))
+    events = hub.store.max_notification_id()
+    hub.erasure._record(old, "ticket 9", "root")  # then the process died
+    assert not hub.store.keys.is_destroyed(old)
+
+    report = hub.erasure.erase(old, reason="ticket 9", erased_by="root")
+
+    assert report.erased and hub.store.keys.is_destroyed(old)
+    assert hub.store.max_notification_id() == events + 2  # nothing recorded twice
+    [message] = hub.store.stream(sms(1, OLD_NUMBER, OLD_KEY, LONG_AGO).originator_id)
+    assert message.body == ERASED  # type: ignore[attr-defined]
+    assert not hub.erasure.erase(old, reason="ticket 9", erased_by="root").erased

@@ -22,6 +22,7 @@ from services.infra.settings import Settings
 
 if TYPE_CHECKING:
     from services.wiring.accounts import Accounts
+    from services.wiring.hub import Hub
 
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
@@ -530,6 +531,24 @@ def schema(
         console.print(f"wrote {out / (name + '.json')}")
 
 
+def _views_current(hub: Hub) -> None:
+    """Brings the read models to the store's end: waits for the projector that
+    runs (`serve`, the projector processes), else projects here. Retention
+    decides on them, so a contact not yet projected must not look absent."""
+    from contextlib import suppress
+
+    from eventsourcing.persistence import IntegrityError
+
+    target = hub.store.max_notification_id()
+    # A running projector polls every CONTACTHUB_POLL_INTERVAL (0.5 s by default).
+    if hub.projector.wait_for(target, timeout=1.5):
+        return
+    with suppress(IntegrityError):  # a projector process wrote the same batch first
+        hub.projector.catch_up()
+    if not hub.projector.wait_for(target, timeout=60.0):
+        _fail("the read models lag behind the event store; try again when they caught up")
+
+
 @retention_app.command("run")
 def retention_run(
     dry_run: Annotated[
@@ -544,11 +563,11 @@ def retention_run(
     if settings.retention_months is None:
         _fail("no retention policy: set CONTACTHUB_RETENTION_MONTHS (months without contact)")
     hub = build_hub(settings, parts=("projector", "erasure"))
-    hub.projector.catch_up()  # decide on the views as the store stands now
+    _views_current(hub)  # decide on the views as the store stands now
     retention = hub.retention
     assert retention is not None
     done = retention.run(dry_run=dry_run)
-    hub.projector.catch_up()  # the views drop the erased customers' rows (and compact)
+    _views_current(hub)  # the views drop the erased customers' rows (and compact)
     for customer in done.customers:
         print(customer)
     verb = "due for erasure" if dry_run else "erased"
@@ -576,14 +595,14 @@ def customer_erase(
     except ValueError:
         _fail(f"not a customer id: {customer_id}", code=2)
     hub = build_hub(_settings(), parts=("projector", "erasure"))
-    hub.projector.catch_up()
+    _views_current(hub)
     try:
         report = hub.erasure.erase(parsed, reason=reason, erased_by="cli")
     except CustomerNotFound:
         _fail(f"no customer {parsed}")
     except CommandRefused as exc:
         _fail(str(exc))
-    hub.projector.catch_up()
+    _views_current(hub)
     if report.erased:
         console.print(
             f"erased {parsed}: {report.addresses_released} addresses released, "

@@ -321,6 +321,10 @@ class Hub:
 
         def run(_stop: threading.Event) -> None:
             if retention is not None:
+                # Decide on views that include every contact recorded so far.
+                self.projector.wake()
+                if not self.projector.wait_for(self.store.max_notification_id(), timeout=30):
+                    raise TimeoutError("retention: the read models lag; the next round retries")
                 done = retention.run()
                 if done.customers:
                     self.wake_followers()

@@ -43,14 +43,6 @@ def compact_sqlite(path: Path, *, lock_timeout: float = 10.0) -> None:
         connection.close()
 
 
-def compact_sqlite_folder(folder: Path) -> list[Path]:
-    """Every SQLite database of the data folder (events, read models); returns them."""
-    paths = sorted(folder.glob("*.sqlite"))
-    for path in paths:
-        compact_sqlite(path)
-    return paths
-
-
 def vacuum_postgres(database_url: str, tables: Iterable[str]) -> None:
     """VACUUM of the tables that exist (VACUUM runs outside any transaction)."""
     url = urlparse(database_url)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.erasure import claim_event_id
 from events import (
     AddressClaimed,
     ChannelAddressLinked,
@@ -38,6 +39,8 @@ def plan_inbound(
     now: datetime,
     join: tuple[UUID, int] | None = None,
     display_name: str = "",
+    claim_version: int = 1,
+    generation: int = 0,
 ) -> InboundPlan | None:
     """The events to append for an inbound message, or None if it is a duplicate.
 
@@ -48,6 +51,8 @@ def plan_inbound(
     instead of registering a new customer.
     `display_name` is the sender's name where the channel tells it (email);
     otherwise the message's own sender name is used, if it has one (a letter).
+    `claim_version` and `generation` place a claim on an address released by
+    an erasure (`domain.erasure.Claim`): its next version, for a new customer.
     """
     if already_recorded:
         return None
@@ -57,9 +62,9 @@ def plan_inbound(
     customer_id = claimed_by
     if customer_id is None and join is not None:
         customer_id, version = join
-        events += _link_to_existing(message, customer_id, version, now)
+        events += _link_to_existing(message, customer_id, version, now, claim_version)
     elif customer_id is None:
-        customer_id = customer_id_for_address(key)
+        customer_id = customer_id_for_address(key, generation)
         claim_id = address_claim_id(key)
         common = {
             "customer_id": customer_id,
@@ -87,9 +92,9 @@ def plan_inbound(
                 **common,
             ),
             AddressClaimed(
-                event_id=provider_event_id("contacthub", "claim", key),
+                event_id=claim_event_id(key, claim_version),
                 originator_id=claim_id,
-                originator_version=1,
+                originator_version=claim_version,
                 channel=message.channel,
                 address_key=key,
                 **common,
@@ -108,7 +113,7 @@ def sender_name(message: InboundEvent) -> str:
 
 
 def _link_to_existing(
-    message: InboundEvent, customer_id: UUID, version: int, now: datetime
+    message: InboundEvent, customer_id: UUID, version: int, now: datetime, claim_version: int
 ) -> list[Event]:
     key = message.address_key
     common = {
@@ -129,9 +134,9 @@ def _link_to_existing(
             **common,
         ),
         AddressClaimed(
-            event_id=provider_event_id("contacthub", "claim", key),
+            event_id=claim_event_id(key, claim_version),
             originator_id=address_claim_id(key),
-            originator_version=1,
+            originator_version=claim_version,
             channel=message.channel,
             address_key=key,
             **common,

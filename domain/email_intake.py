@@ -93,6 +93,8 @@ def plan_inbound_email(
     index_version: int = 0,
     window: timedelta,
     now: datetime,
+    claim_version: int = 1,
+    generation: int = 0,
 ) -> InboundPlan | None:
     """The events to append for an inbound email, or None for a duplicate.
 
@@ -104,7 +106,7 @@ def plan_inbound_email(
     """
     if already_recorded:
         return None
-    customer_id = claimed_by or customer_id_for_address(message.address_key)
+    customer_id = claimed_by or customer_id_for_address(message.address_key, generation)
     decision = decide_conversation(
         customer_id=customer_id,
         # The interaction, not the Message-ID: two emails under one reused
@@ -123,6 +125,8 @@ def plan_inbound_email(
         already_recorded=False,
         now=now,
         display_name=message.from_name,
+        claim_version=claim_version,
+        generation=generation,
     )
     assert plan is not None
     if names_message_id(message.message_id):

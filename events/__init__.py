@@ -35,7 +35,13 @@ from events.complaints import (
     SlaWarningRaised,
 )
 from events.consent import PURPOSES, ConsentChanged, Purpose
-from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.customers import (
+    AddressClaimed,
+    AddressReleased,
+    ChannelAddressLinked,
+    CustomerErased,
+    CustomerRegistered,
+)
 from events.email import (
     EmailAttachment,
     EmailDeliveryChanged,
@@ -85,6 +91,7 @@ __all__ = [
     "EVENT_TYPES",
     "PURPOSES",
     "AddressClaimed",
+    "AddressReleased",
     "AgentReplied",
     "AppointmentCancelled",
     "AppointmentKind",
@@ -110,6 +117,7 @@ __all__ = [
     "ComplaintReopened",
     "ComplaintResolved",
     "ConsentChanged",
+    "CustomerErased",
     "CustomerRegistered",
     "CustomerReplied",
     "CustomersMerged",

@@ -41,3 +41,33 @@ class AddressClaimed(Event):
     type: Literal["AddressClaimed"] = "AddressClaimed"
     channel: Channel
     address_key: str
+
+
+class CustomerErased(Event):
+    """The customer's personal data was erased (crypto-shredding): their key is
+    destroyed, so every personal field of their events reads as erased from now on.
+
+    The history stays: the interactions, their channels, directions, times and
+    statuses. `reason` is the operator's justification (a ticket number, "retention
+    policy"), kept readable for the audit: it must not itself name the person.
+    """
+
+    type: Literal["CustomerErased"] = "CustomerErased"
+    reason: str = Field(min_length=1, max_length=500)
+    erased_by: str = Field(description="The admin's name, or `retention` for the policy job.")
+    addresses_released: int = Field(
+        default=0, ge=0, description="How many address claims the erasure released."
+    )
+
+
+class AddressReleased(Event):
+    """The address stream's owner was erased: the address is free again.
+
+    Until someone contacts the hub from it, nobody owns it, so nothing can be sent
+    to it; a new contact claims it for a new customer (the claim stream's next
+    version), never for the erased one.
+    """
+
+    type: Literal["AddressReleased"] = "AddressReleased"
+    channel: Channel
+    address_key: str

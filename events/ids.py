@@ -30,12 +30,15 @@ def address_claim_id(address_key: str) -> UUID:
 
 
 @lru_cache(maxsize=ADDRESS_ID_CACHE)
-def customer_id_for_address(address_key: str) -> UUID:
+def customer_id_for_address(address_key: str, generation: int = 0) -> UUID:
     """The id of the customer first created for an unknown address.
 
     Deterministic, so two first messages from one new number racing each other
-    converge on one customer instead of creating two.
+    converge on one customer instead of creating two. `generation` counts the
+    address's releases by erasure: a contact after one creates a new customer.
     """
+    if generation:
+        return uuid5(NAMESPACE, f"customer/{address_key}/{generation}")
     return uuid5(NAMESPACE, f"customer/{address_key}")
 
 

@@ -27,7 +27,13 @@ from events.complaints import (
     SlaWarningRaised,
 )
 from events.consent import ConsentChanged
-from events.customers import AddressClaimed, ChannelAddressLinked, CustomerRegistered
+from events.customers import (
+    AddressClaimed,
+    AddressReleased,
+    ChannelAddressLinked,
+    CustomerErased,
+    CustomerRegistered,
+)
 from events.email import (
     EmailDeliveryChanged,
     EmailMessageIndexed,
@@ -56,6 +62,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerRegistered,
         ChannelAddressLinked,
         AddressClaimed,
+        CustomerErased,
+        AddressReleased,
         SmsReceived,
         SmsSent,
         SmsStatusChanged,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from events import Event
+from events import CustomerErased, Event
 from projections.sql import Cursor, Sql
 
 UPSTREAM = "contacthub"
@@ -50,6 +50,10 @@ class SqlView(TrackingRecorder):
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
         """Changes the rows for the events, in order."""
 
+    def forget(self, cursor: Cursor, customer_id: str) -> None:
+        """Drops the customer's personal data from the rows (an erasure), keeping
+        what the history needs without it. The default: the view holds none."""
+
     def setup(self, *, defer_indexes: bool = False) -> None:
         """Creates the tables and their indexes (all idempotent). With
         `defer_indexes`, secondary indexes wait for `create_indexes()`: a rebuild
@@ -79,7 +83,20 @@ class SqlView(TrackingRecorder):
                 # last commits only means projecting those events again from
                 # the store: the view need not wait for its WAL flush.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            self.apply(cursor, events)
+            # An erasure scrubs what the events before it wrote, so the batch is
+            # applied in runs between erasures, each erasure after its run.
+            run: list[Event] = []
+            for event in events:
+                if isinstance(event, CustomerErased):
+                    if run:
+                        self.apply(cursor, run)
+                        run = []
+                    assert event.customer_id is not None
+                    self.forget(cursor, str(event.customer_id))
+                else:
+                    run.append(event)
+            if run:
+                self.apply(cursor, run)
             self._insert_tracking(cursor, Tracking(self.tracking_name, position))
 
     def position(self) -> int:

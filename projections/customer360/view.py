@@ -9,7 +9,7 @@ interaction_id), so a page costs the same however long the history is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -262,6 +262,25 @@ class Customer360(SqlView):
         self.db.run_many(cursor, _STATUS, statuses)
         self.db.run_many(cursor, _DETAILS, detail_rows)
 
+    def forget(self, cursor: Cursor, customer_id: str) -> None:
+        # The timeline keeps that each interaction happened (channel, direction,
+        # time, status), not what it said or to whom; the details (notes,
+        # transcripts, texts) are all content. Fixed values, so that a replay
+        # (which reads the erased fields as "[erased]") ends in the same rows.
+        params = {"id": customer_id}
+        self.db.run(
+            cursor,
+            "UPDATE c360_customers SET display_name = '' WHERE customer_id = %(id)s",
+            params,
+        )
+        self.db.run(
+            cursor,
+            "UPDATE c360_timeline SET summary = '', address = '', error = NULL"
+            " WHERE customer_id = %(id)s",
+            params,
+        )
+        self.db.run(cursor, "DELETE FROM c360_details WHERE customer_id = %(id)s", params)
+
     # Queries -------------------------------------------------------------
 
     def read_360(self, customer_id: UUID, limit: int) -> dict[str, Any] | None:
@@ -353,6 +372,31 @@ class Customer360(SqlView):
             {"id": str(customer_id), "channel": channel},
         )
         return datetime.fromisoformat(rows[0]["occurred_at"]) if rows else None
+
+    def interaction_ids(self, customer_id: UUID) -> list[UUID]:
+        """Every interaction on the customer's timeline (an erasure reads them all)."""
+        rows = self.db.query(
+            "SELECT interaction_id FROM c360_timeline WHERE customer_id = %(id)s",
+            {"id": str(customer_id)},
+        )
+        return [UUID(row["interaction_id"]) for row in rows]
+
+    def inactive_since(self, cutoff: datetime) -> list[tuple[UUID, datetime, datetime | None]]:
+        """(customer, created, last contact) of those with no contact since the
+        cutoff (never contacted: created before it), for the retention policy."""
+        rows = self.db.query(
+            "SELECT customer_id, created_at, last_contact_at FROM c360_customers"
+            " WHERE COALESCE(last_contact_at, created_at) < %(cutoff)s ORDER BY customer_id",
+            {"cutoff": cutoff.astimezone(UTC).isoformat(timespec="microseconds")},
+        )
+        return [
+            (
+                UUID(row["customer_id"]),
+                datetime.fromisoformat(row["created_at"]),
+                datetime.fromisoformat(row["last_contact_at"]) if row["last_contact_at"] else None,
+            )
+            for row in rows
+        ]
 
     def search(self, text: str, phone: str | None, limit: int) -> list[dict[str, Any]]:
         """Customers whose name or any address contains the text (case-insensitive),

@@ -100,6 +100,13 @@ class IdentityIndex(SqlView):
                 {"m": str(e.merge_id), "at": e.occurred_at.isoformat()},
             )
 
+    def forget(self, cursor: Cursor, customer_id: str) -> None:
+        # The erased customer's addresses are no longer findable nor theirs;
+        # the claim streams were released, so a new contact links them anew.
+        self.db.run(
+            cursor, "DELETE FROM identity_addresses WHERE customer_id = %(id)s", {"id": customer_id}
+        )
+
     def addresses_of(self, customer_id: UUID) -> list[dict[str, Any]]:
         """The addresses of the customer and of everyone merged into them."""
         return self.db.query(

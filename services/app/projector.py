@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from events import CustomerErased
 from projections.view import SqlView
 from services.infra.eventstore import EventStore
 from services.infra.eventstore.notify import can_listen, listen_for_appends
@@ -24,8 +25,18 @@ BATCH = 2000
 
 
 class Projector:
-    def __init__(self, store: EventStore, views: Sequence[SqlView], batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        views: Sequence[SqlView],
+        batch: int = BATCH,
+        *,
+        after_erasure: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
+        # Compacts the views' database once they dropped an erased customer's
+        # rows, so no freed page keeps them (before anyone waiting is told).
+        self.after_erasure = after_erasure
         self.views = list(views)
         self.batch = batch
         # Woken by in-process writes and NOTIFY; wakes before start() are kept.
@@ -47,6 +58,7 @@ class Projector:
         database's work on the writes overlaps ours on the decoding.
         """
         applied = 0
+        erasures = False
         positions = {id(v): v.position() for v in self.views}
         if not self.views:
             return 0
@@ -60,6 +72,7 @@ class Projector:
                 if not batch:
                     break
                 last = batch[-1][0]
+                erasures = erasures or any(isinstance(e, CustomerErased) for _, e in batch)
                 ahead = reader.submit(self.store.notifications, last, self.batch)
                 for view in self.views:
                     seen = positions[id(view)]
@@ -70,6 +83,8 @@ class Projector:
                         applied += len(events)
                         if progress is not None:
                             progress(len(events))
+        if erasures and self.after_erasure is not None:
+            self.after_erasure()
         with self._progress:
             self.position = min(positions.values(), default=0)
             self._progress.notify_all()

@@ -24,6 +24,7 @@ from services.infra.settings import Settings
 if TYPE_CHECKING:
     from services.infra.audit_keys import AuditSigner
     from services.wiring.accounts import Accounts
+    from services.wiring.hub import Hub
 
 app = typer.Typer(help="contacthub: event-sourced multichannel contact hub.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and admins.")
@@ -32,6 +33,10 @@ user_app = typer.Typer(help="User accounts: name, role, team and password.")
 app.add_typer(user_app, name="user")
 dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
+retention_app = typer.Typer(help="The retention policy (CONTACTHUB_RETENTION_MONTHS).")
+app.add_typer(retention_app, name="retention")
+customer_app = typer.Typer(help="One customer: erase.")
+app.add_typer(customer_app, name="customer")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
 app.add_typer(sla_app, name="sla")
 customer_app = typer.Typer(help="One customer's data: the data subject access export.")
@@ -736,6 +741,87 @@ def schema(
     for name, document in documents.items():
         (out / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
         console.print(f"wrote {out / (name + '.json')}")
+
+
+def _views_current(hub: Hub) -> None:
+    """Brings the read models to the store's end: waits for the projector that
+    runs (`serve`, the projector processes), else projects here. Retention
+    decides on them, so a contact not yet projected must not look absent."""
+    from contextlib import suppress
+
+    from eventsourcing.persistence import IntegrityError
+
+    target = hub.store.max_notification_id()
+    # A running projector polls every CONTACTHUB_POLL_INTERVAL (0.5 s by default).
+    if hub.projector.wait_for(target, timeout=1.5):
+        return
+    with suppress(IntegrityError):  # a projector process wrote the same batch first
+        hub.projector.catch_up()
+    if not hub.projector.wait_for(target, timeout=60.0):
+        _fail("the read models lag behind the event store; try again when they caught up")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list whom the policy would erase.")
+    ] = False,
+) -> None:
+    """Erase every customer with no contact for CONTACTHUB_RETENTION_MONTHS months;
+    prints one customer id per line, then how many (erased, or with --dry-run due)."""
+    from services.wiring.hub import build_hub
+
+    settings = _settings()
+    if settings.retention_months is None:
+        _fail("no retention policy: set CONTACTHUB_RETENTION_MONTHS (months without contact)")
+    hub = build_hub(settings, parts=("projector", "erasure"))
+    _views_current(hub)  # decide on the views as the store stands now
+    retention = hub.retention
+    assert retention is not None
+    done = retention.run(dry_run=dry_run)
+    _views_current(hub)  # the views drop the erased customers' rows (and compact)
+    for customer in done.customers:
+        print(customer)
+    verb = "due for erasure" if dry_run else "erased"
+    console.print(
+        f"retention: {len(done.customers)} customers {verb} "
+        f"(no contact since {done.cutoff.isoformat(timespec='seconds')})"
+    )
+
+
+@customer_app.command("erase")
+def customer_erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    reason: Annotated[
+        str, typer.Option(help="Why (a ticket number); kept readable, so no personal data.")
+    ],
+) -> None:
+    """Erase one customer's personal data (what POST /api/v1/customers/{id}/erase does)."""
+    from uuid import UUID
+
+    from services.app.errors import CommandRefused, CustomerNotFound
+    from services.wiring.hub import build_hub
+
+    try:
+        parsed = UUID(customer_id)
+    except ValueError:
+        _fail(f"not a customer id: {customer_id}", code=2)
+    hub = build_hub(_settings(), parts=("projector", "erasure"))
+    _views_current(hub)
+    try:
+        report = hub.erasure.erase(parsed, reason=reason, erased_by="cli")
+    except CustomerNotFound:
+        _fail(f"no customer {parsed}")
+    except CommandRefused as exc:
+        _fail(str(exc))
+    _views_current(hub)
+    if report.erased:
+        console.print(
+            f"erased {parsed}: {report.addresses_released} addresses released, "
+            f"{report.blobs_deleted} blobs and {report.files_deleted} files deleted"
+        )
+    else:
+        console.print(f"{parsed} had been erased before")
 
 
 @sla_app.command("reapply")

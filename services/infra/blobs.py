@@ -23,6 +23,10 @@ class BlobStore(Protocol):
 
     def get(self, sha256: str) -> bytes | None: ...
 
+    def delete(self, sha256: str) -> bool:
+        """Removes the blob (an erasure); whether there was one."""
+        ...
+
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -56,6 +60,13 @@ class FileBlobStore:
         path = self.folder / sha256
         return path.read_bytes() if len(sha256) == 64 and path.exists() else None
 
+    def delete(self, sha256: str) -> bool:
+        path = self.folder / sha256
+        if len(sha256) != 64 or not path.exists():
+            return False
+        path.unlink()
+        return True
+
 
 class SqlBlobStore:
     def __init__(self, db: SqlRunner) -> None:
@@ -83,6 +94,15 @@ class SqlBlobStore:
             "SELECT data FROM contacthub_blobs WHERE sha256 = %(h)s", {"h": sha256}
         )
         return bytes(rows[0]["data"]) if rows else None
+
+    def delete(self, sha256: str) -> bool:
+        with self.db.transaction(commit=True) as cursor:
+            self.db.run(
+                cursor,
+                "DELETE FROM contacthub_blobs WHERE sha256 = %(h)s RETURNING sha256",
+                {"h": sha256},
+            )
+            return cursor.fetchone() is not None
 
     def count(self) -> int:
         return int(self.db.query("SELECT count(*) AS n FROM contacthub_blobs")[0]["n"])

@@ -219,6 +219,17 @@ class Settings(BaseSettings):
         default="DE", description="Public holidays: DE, DE-BY, ... or empty for none."
     )
     sla_tick_seconds: float = Field(default=1.0, gt=0)
+    retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="Erase customers with no contact for this many months (unset: never).",
+    )
+    retention_interval_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How often the retention job runs in `serve` and the projector process.",
+    )
     canned_responses_dir: Path | None = Field(
         default=None, description="Extra canned-response templates (<key>.<lang>.j2)."
     )

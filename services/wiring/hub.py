@@ -29,6 +29,7 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.erasure import RetentionPolicy
 from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
 from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
@@ -52,6 +53,7 @@ from projections.opportunities import (
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
+from services.app.erasure import Erasure, Retention
 from services.app.export import CustomerExports
 from services.app.history import History
 from services.app.intake.email_gateway import EmailGateway
@@ -74,9 +76,11 @@ from services.infra.audit_keys import AuditSigner, load_signer
 from services.infra.auth import TokenStore
 from services.infra.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from services.infra.bus import IntakeBus
+from services.infra.compaction import compact_sqlite, vacuum_postgres
 from services.infra.eventstore import EventStore, master_key_from, open_event_store
 from services.infra.eventstore.keys import derive_key
 from services.infra.eventstore.store import construct_factory, store_location
+from services.infra.follower import Follower
 from services.infra.kafka.bus import KafkaBus
 from services.infra.locks import schema_lock
 from services.infra.settings import Settings
@@ -90,6 +94,9 @@ T = TypeVar("T")
 
 # An export holds every interaction and case: no page limit that a customer could reach.
 EXPORT_ALL = 10_000_000
+# The tables an erasure changes, which VACUUM then frees of the old rows' bytes.
+VIEW_TABLES = ("c360_customers", "c360_timeline", "c360_details", "identity_addresses")
+STORE_TABLES = ("contacthub_customer_keys", "contacthub_blobs")
 
 
 @dataclass
@@ -179,6 +186,8 @@ class Hub:
             self.reminders.stop()
         if self.built("projector"):
             self.projector.stop()
+        if self.built("retention_job"):
+            self.retention_job.stop()
 
     def wake_followers(self) -> None:
         """After a write in this process: project it (and decide on it) now."""
@@ -313,7 +322,68 @@ class Hub:
     def projector(self) -> Projector:
         named = self._projected
         projected = [v for v in self.views.all if named is None or v.name in named]
-        return Projector(self.store, projected)
+        return Projector(self.store, projected, after_erasure=self.compact_views)
+
+    def compact_views(self) -> None:
+        """After the views dropped an erased customer's rows: no freed page keeps them."""
+        if self.store.dialect == "sqlite":
+            compact_sqlite(self.settings.data_dir / "views.sqlite")
+        else:
+            assert self.settings.database_url is not None
+            vacuum_postgres(self.settings.database_url, VIEW_TABLES)
+
+    def compact_store(self) -> None:
+        """After an erasure: the destroyed key and deleted blobs leave no freed page."""
+        if self.store.dialect == "sqlite":
+            compact_sqlite(self.settings.data_dir / "eventsourcing.sqlite")
+        else:
+            assert self.settings.database_url is not None
+            vacuum_postgres(self.settings.database_url, STORE_TABLES)
+
+    # Erasure and retention ------------------------------------------------------------
+
+    @part
+    def erasure(self) -> Erasure:
+        return Erasure(
+            self.store,
+            self.recorder,
+            self.blobs,
+            interactions_of=self.views.customer360.interaction_ids,
+            outbox=self.settings.data_dir / "outbox",
+            compact=self.compact_store,
+            clock=self._now,
+        )
+
+    @part
+    def retention(self) -> Retention | None:
+        """The retention policy's use case; None if CONTACTHUB_RETENTION_MONTHS is unset."""
+        months = self.settings.retention_months
+        if months is None:
+            return None
+        return Retention(
+            self.erasure,
+            RetentionPolicy(months),
+            self.views.customer360.inactive_since,
+            self._now,
+        )
+
+    @part
+    def retention_job(self) -> Follower:
+        """Runs the retention policy every CONTACTHUB_RETENTION_INTERVAL_SECONDS
+        (start it with `start()`; a run with no policy configured does nothing)."""
+        retention = self.retention
+
+        def run(_stop: threading.Event) -> None:
+            if retention is not None:
+                # Decide on views that include every contact recorded so far.
+                self.projector.wake()
+                if not self.projector.wait_for(self.store.max_notification_id(), timeout=30):
+                    raise TimeoutError("retention: the read models lag; the next round retries")
+                done = retention.run()
+                if done.customers:
+                    self.wake_followers()
+
+        return Follower("retention", run, poll_interval=self.settings.retention_interval_seconds)
 
     # Agent commands --------------------------------------------------------------
 
@@ -514,6 +584,7 @@ EVERYTHING = (
     "appointments",
     "knowledge",
     "reminders",
+    "erasure",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -544,6 +615,7 @@ API_PARTS = (
     "opportunities",
     "appointments",
     "knowledge",
+    "erasure",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 
 from adapters.email.translate import inbound_email_event
 from adapters.sms.translate import TwilioInboundMessage, inbound_message_event
+from domain.erasure import plan_erasure
 from events import (
     ConsentChanged,
     EmailReceived,
@@ -22,6 +23,8 @@ from events import (
     SmsReceived,
     SmsStatus,
     SmsStatusChanged,
+    address_claim_id,
+    customer_id_for_address,
 )
 from services.app.intake.batch_recorder import BatchRecorder, Positioned
 from services.app.intake.recorder import Recorder
@@ -208,3 +211,40 @@ def test_stop_and_start_in_a_batch_record_the_consent_with_the_message_in_order(
     assert first.customer_id == sender
     before = store.max_notification_id()
     assert recorder.record(batch).recorded == 0 and store.max_notification_id() == before
+
+
+def test_a_contact_after_an_erasure_makes_a_new_customer(store: EventStore) -> None:
+    # The Kafka recorder's batch path hands a released address to the single
+    # recorder, which claims its next version for a new customer.
+    first = intake_event(0, SECRET)
+    assert isinstance(first, SmsReceived)
+    BatchRecorder(store, lambda: NOW).record([at(0, 0)])
+    [erased] = [e.customer_id for _, e in store.notifications(0, 10) if e.type == "SmsReceived"]
+    assert erased is not None
+    claim_id = address_claim_id(first.address_key)
+    decided = plan_erasure(
+        erased,
+        store.stream(erased),
+        store.streams([claim_id]),
+        reason="ticket 1",
+        erased_by="root",
+        now=NOW,
+    )
+    store.append(decided)
+    store.keys.destroy(erased, NOW.isoformat())
+
+    outcome = BatchRecorder(store, lambda: NOW).record([at(1, 1000)])  # the same sender
+
+    assert outcome.recorded == 1
+    [again] = [
+        e.customer_id
+        for _, e in store.notifications(0, 100)
+        if e.type == "SmsReceived" and e.customer_id != erased
+    ]
+    assert again == customer_id_for_address(first.address_key, 1)
+    assert [e.type for e in store.stream(claim_id)] == [
+        "AddressClaimed",
+        "AddressReleased",
+        "AddressClaimed",
+    ]
+    assert store.max_tracking_id("intake:0") == 1

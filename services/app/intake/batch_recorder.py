@@ -33,6 +33,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from domain import messages
 from domain.consent_keywords import keyword_message
 from domain.contacts import plan_inbound
+from domain.erasure import claim_of
 from events import (
     AddressClaimed,
     EmailReceived,
@@ -242,6 +243,8 @@ class _BatchState:
 
     recorded: set[UUID]
     owners: dict[str, UUID]
+    # Addresses released by an erasure at least once (their claims are not version 1).
+    released: set[str]
     streams: dict[UUID, list[Event]]
 
     @classmethod
@@ -252,16 +255,19 @@ class _BatchState:
         keys = {e.address_key for e in inbound} | {
             key for e in inbound for key in e.sibling_address_keys
         }
-        claims = store.streams(address_claim_id(key) for key in keys)
-        owners = {
-            event.address_key: event.customer_id
-            for stream in claims.values()
-            for event in stream
-            if isinstance(event, AddressClaimed) and event.customer_id is not None
-        }
+        claims = {address_claim_id(key): key for key in keys}
+        owners: dict[str, UUID] = {}
+        released: set[str] = set()
+        for claim_id, stream in store.streams(claims).items():
+            claim = claim_of(stream)
+            if claim.owner is not None:
+                owners[claims[claim_id]] = claim.owner
+            if claim.generation:  # erased once: the single recorder places the new claim
+                released.add(claims[claim_id])
         return cls(
             recorded=store.existing(e.originator_id for e in inbound),
             owners=owners,
+            released=released,
             streams=store.streams(e.originator_id for e in changes),
         )
 
@@ -278,6 +284,8 @@ class _BatchState:
         if isinstance(intake, EmailReceived):
             raise NeedsSingleRecorder  # threading reads the customer's conversations
         if isinstance(intake, InboundEvent):
+            if intake.address_key in self.released:
+                raise NeedsSingleRecorder  # a contact after an erasure claims a later version
             owner = self.owners.get(intake.address_key)
             recorded = intake.originator_id in self.recorded
             joins_sibling = any(key in self.owners for key in intake.sibling_address_keys)

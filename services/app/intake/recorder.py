@@ -21,8 +21,8 @@ from domain.consent_keywords import keyword_consent_event, keyword_message
 from domain.contacts import InboundPlan, plan_inbound
 from domain.email_intake import plan_inbound_email
 from domain.email_threads import KnownMessage, names_message_id, referenced_ids
+from domain.erasure import Claim, claim_of
 from events import (
-    AddressClaimed,
     CallNoteRecorded,
     CallStatusChanged,
     EmailDeliveryChanged,
@@ -37,7 +37,6 @@ from events import (
     SmsStatusChanged,
     TranscriptAttached,
     address_claim_id,
-    customer_id_for_address,
     email_interaction_id,
     email_message_index_id,
     email_subject_stream_id,
@@ -145,13 +144,20 @@ class Recorder:
 
     def _record_inbound(self, message: InboundEvent) -> Recorded:
         already = self.store.exists(message.originator_id)
-        claimed_by = None if already else self._owner_of(message.address_key)
+        claim = self._claim_of(message.address_key)
+        claimed_by = None if already else claim.owner
         join = None
         if not already and claimed_by is None:
             join = self._sibling_owner(message.sibling_address_keys)
         now = self.clock()
         plan = plan_inbound(
-            message, claimed_by=claimed_by, already_recorded=already, now=now, join=join
+            message,
+            claimed_by=claimed_by,
+            already_recorded=already,
+            now=now,
+            join=join,
+            claim_version=claim.next_version,
+            generation=claim.generation,
         )
         if plan is None:
             return Recorded(None, ())
@@ -205,8 +211,9 @@ class Recorder:
     def _record_email(self, message: EmailReceived) -> Recorded:
         if self.store.exists(message.originator_id):
             return Recorded(None, ())
-        claimed_by = self._owner_of(message.address_key)
-        customer_id = claimed_by or customer_id_for_address(message.address_key)
+        claim = self._claim_of(message.address_key)
+        claimed_by = claim.owner
+        customer_id = claimed_by or claim.new_customer_id(message.address_key)
         parents = referenced_ids(message.in_reply_to, message.references)
         subject_stream = (
             self.store.stream(email_subject_stream_id(customer_id, message.subject_key))
@@ -227,6 +234,8 @@ class Recorder:
             index_version=len(index),
             window=self.email_thread_window,
             now=self.clock(),
+            claim_version=claim.next_version,
+            generation=claim.generation,
         )
         assert plan is not None
         return Recorded(plan.customer_id, tuple(self._write(plan.events)))
@@ -255,7 +264,8 @@ class Recorder:
         return Recorded(state.customer_id if state else None, tuple(ids))
 
     def _owner_of(self, address_key: str) -> UUID | None:
-        for event in self.store.stream(address_claim_id(address_key)):
-            if isinstance(event, AddressClaimed):
-                return event.customer_id
-        return None
+        return self._claim_of(address_key).owner
+
+    def _claim_of(self, address_key: str) -> Claim:
+        # The last claim holds until an erasure releases the address.
+        return claim_of(self.store.stream(address_claim_id(address_key)))

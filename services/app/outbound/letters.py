@@ -21,6 +21,7 @@ from adapters.post.provider import PrintMailProvider
 from adapters.post.render import LetterContent, RenderedLetter, render_letter
 from adapters.post.translate import letter_address_key, letter_status_event, one_line
 from domain import letters
+from domain.erasure import ERASED_REFUSAL, claim_event_id, claim_of, is_erased
 from events import (
     AddressClaimed,
     ChannelAddressLinked,
@@ -177,6 +178,8 @@ class Letters:
         history = self.store.stream(customer_id)
         if not history:
             raise CustomerNotFound(str(customer_id))
+        if is_erased(history):
+            raise CommandRefused(ERASED_REFUSAL)
         key = letter_address_key(
             self.address_secret,
             address.name,
@@ -185,7 +188,8 @@ class Letters:
             address.city,
             address.country,
         )
-        owner = self._owner_of(key)
+        claim = claim_of(self.store.stream(address_claim_id(key)))
+        owner = claim.owner
         if owner is not None and owner != customer_id:
             raise CommandRefused(f"this name and postal address belong to customer {owner}")
         now = self.clock()
@@ -224,8 +228,9 @@ class Letters:
                     **common,
                 ),
                 AddressClaimed(
-                    event_id=provider_event_id("contacthub", "claim", key),
+                    event_id=claim_event_id(key, claim.next_version),
                     originator_id=address_claim_id(key),
+                    originator_version=claim.next_version,
                     channel="letter",
                     address_key=key,
                     **common,
@@ -249,9 +254,3 @@ class Letters:
             agent=agent,
             idempotency_key=idempotency_key,
         )
-
-    def _owner_of(self, key: str) -> UUID | None:
-        for event in self.store.stream(address_claim_id(key)):
-            if isinstance(event, AddressClaimed):
-                return event.customer_id
-        return None

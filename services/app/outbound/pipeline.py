@@ -28,6 +28,7 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from domain.consent import Initiator, QuietHours, decide_contact
+from domain.erasure import ERASED_REFUSAL, is_erased
 from events import Event, Purpose, provider_event_id
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
@@ -205,6 +206,8 @@ class Outbound:
         history = self.store.stream(customer_id)
         if not history:
             raise CustomerNotFound(str(customer_id))
+        if is_erased(history):
+            raise CommandRefused(ERASED_REFUSAL)
         interaction_id = channel.interaction_id(token)
         for _ in range(MAX_ATTEMPTS):
             existing = channel.fold(self.store.stream(interaction_id))

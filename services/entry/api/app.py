@@ -32,6 +32,7 @@ from services.entry.api.routes import (
     consent,
     customers,
     email_webhooks,
+    erasure,
     export,
     health,
     knowledge,
@@ -75,6 +76,7 @@ API_ROUTERS = (
     access_log.router,
     export.router,
     audit.router,
+    erasure.router,
 )
 ALL_ROUTERS = (*GATEWAY_ROUTERS, *API_ROUTERS)
 # Routes whose bodies are uploads: CONTACTHUB_MAX_UPLOAD_BYTES applies, not
@@ -96,6 +98,9 @@ def create_app(
             hub.projector.start()
             hub.complaints.start()
             hub.reminders.start()
+            if hub.settings.retention_months is not None:
+                hub.retention_job.start()
+                hub.retention_job.wake()  # a first run at start-up, then each interval
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None and twilio_webhooks.router in routers:
@@ -121,6 +126,8 @@ def create_app(
             if run_projector:
                 hub.reminders.stop()
                 hub.complaints.stop()
+                if hub.built("retention_job"):
+                    hub.retention_job.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):

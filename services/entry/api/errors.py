@@ -27,6 +27,7 @@ from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.operative.streams import StreamConflict
 from services.infra.bus import BusUnavailable
+from services.infra.eventstore.keys import KeyErased
 from services.infra.eventstore.store import IntegrityError
 
 # How long a provider should wait before retrying an event we could not record.
@@ -64,6 +65,9 @@ ANSWERS: dict[type[Exception], Answer] = {
     IllegalAppointment: Answer(status.HTTP_409_CONFLICT),
     StreamConflict: Answer(status.HTTP_409_CONFLICT),
     StaleRevision: Answer(status.HTTP_409_CONFLICT),
+    # A command that would write personal data for an erased customer (their key
+    # is gone); the use cases refuse first where they can say more.
+    KeyErased: Answer(status.HTTP_409_CONFLICT, lambda exc: f"customer {exc} was erased"),
     # Another writer appended to the customer's stream first: nothing was recorded.
     IntegrityError: Answer(
         status.HTTP_409_CONFLICT, lambda _: "the customer changed meanwhile; retry"

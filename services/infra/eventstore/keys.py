@@ -67,6 +67,8 @@ class KeyStore:
         self._db = db
         self._wrapper = AESGCM(derive_key(master_key, "customer-key-wrapping"))
         self._cache: dict[UUID, AESGCM] = {}
+        # Customers being erased: their key is read from the database each time.
+        self._uncached: set[UUID] = set()
         self._lock = threading.Lock()
         create = _CREATE if db.dialect == "postgres" else _CREATE.replace("BYTEA", "BLOB")
         with db.transaction(commit=True) as cursor:
@@ -166,6 +168,23 @@ class KeyStore:
         with self._lock:
             self._cache.pop(customer_id, None)
 
+    def is_destroyed(self, customer_id: UUID) -> bool:
+        """Whether the customer's key was destroyed (its tombstone exists)."""
+        rows = self._db.query(
+            "SELECT erased_at FROM contacthub_customer_keys WHERE customer_id = %(id)s",
+            {"id": str(customer_id)},
+        )
+        return bool(rows) and rows[0]["erased_at"] is not None
+
+    def forget(self, customer_id: UUID) -> None:
+        """Drops the cached key of a customer being erased (seen in the erasure
+        event) and never caches it again: another process destroys the key,
+        perhaps a moment after the event, and this one must then read the
+        customer as erased too."""
+        with self._lock:
+            self._cache.pop(customer_id, None)
+            self._uncached.add(customer_id)
+
     def _load(self, customer_id: UUID) -> bytes | None:
         rows = self._db.query(
             "SELECT wrapped_key, erased_at FROM contacthub_customer_keys "
@@ -182,5 +201,6 @@ class KeyStore:
         key = self._wrapper.decrypt(wrapped[:12], wrapped[12:], customer_id.bytes)
         cipher = AESGCM(key)
         with self._lock:
-            self._cache[customer_id] = cipher
+            if customer_id not in self._uncached:
+                self._cache[customer_id] = cipher
         return cipher

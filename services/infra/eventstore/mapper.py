@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -23,6 +23,7 @@ from events import ERASED, Event, event_class
 from services.infra.eventstore.keys import KeyErased, KeyStore
 
 _POSITION = {"originator_id", "originator_version"}
+ERASURE_TOPIC = "CustomerErased"
 
 
 class PiiMapper(Mapper[UUID]):
@@ -55,6 +56,10 @@ class PiiMapper(Mapper[UUID]):
         """Decodes a page of stored events, loading the keys of every customer on
         it in one query first (one query per customer made replays key-bound)."""
         states = [_parsed(stored.state) for stored in stored_events]
+        for stored, state in zip(stored_events, states, strict=True):
+            # Erased by another process: its cached key must not read on here.
+            if stored.topic == ERASURE_TOPIC and state and state.get("customer_id"):
+                self.keys.forget(UUID(state["customer_id"]))
         customers = {state["customer_id"] for state in states if state and "pii" in state}
         if customers:
             self.keys.preload(UUID(customer) for customer in customers)
@@ -107,5 +112,15 @@ def _parsed(state: bytes) -> dict[str, Any] | None:
 
 
 def _erased_value(cls: type[Event], name: str) -> Any:
-    default = cls.model_fields[name].default
-    return () if isinstance(default, tuple) else ERASED
+    # A sequence field (a letter's address lines, media URLs) reads empty, a
+    # text field "[erased]": judged by the type, as such fields need no default.
+    field = cls.model_fields[name]
+    if isinstance(field.default, tuple) or _is_sequence(field.annotation):
+        return ()
+    return ERASED
+
+
+def _is_sequence(annotation: Any) -> bool:
+    if get_origin(annotation) in (tuple, list):
+        return True
+    return any(get_origin(arg) in (tuple, list) for arg in get_args(annotation))

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -19,7 +20,12 @@ from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+# Autoescape every template: select_autoescape (the default) would skip `.j2` files.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, auto_reload=False
+    )
+)
 
 # Scripts only from the console itself; styles inline too (htmx adds its
 # indicator style); an email's HTML runs in a sandboxed srcdoc frame, which

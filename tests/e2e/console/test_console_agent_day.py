@@ -32,9 +32,7 @@ def send_email(smtp_port: int) -> None:
     message["Message-ID"] = "<console-day-1@example.de>"
     message.set_content(LONG_TEXT)
     message.add_alternative("<p>Hallo, <b>bitte</b> um Ersatz.</p>", subtype="html")
-    message.add_attachment(
-        PDF, maintype="application", subtype="pdf", filename="Lieferschein.pdf"
-    )
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename="Lieferschein.pdf")
     smtp_send(smtp_port, message)
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from services.infra.auth import Role
-from services.wiring.hub import Hub
 from services.infra.settings import Settings
+from services.wiring.hub import Hub
 from tests.support.email_fixtures import MAILGUN_KEY, OUR_ADDRESS, relay, smtp_port
 from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 from tests.support.smtp_relay import SmtpRelay
@@ -118,7 +117,3 @@ def log_in(page: Page, base_url: str, user: tuple[str, str]) -> None:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def no_browser() -> Any:
-    return not Path(CHROMIUM).exists()

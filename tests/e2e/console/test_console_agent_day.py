@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -87,7 +88,7 @@ def test_an_agent_reads_an_email_answers_by_sms_and_resolves_the_case(
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("Lieferschein.pdf")).click()
     assert download.value.suggested_filename == "Lieferschein.pdf"
-    assert open(download.value.path(), "rb").read() == PDF
+    assert Path(download.value.path()).read_bytes() == PDF
     screenshot(page, "email")
 
     # Answer by SMS (the Twilio stand-in takes it); the answer is in the timeline.

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
+from services.infra.auth import Role
 from services.wiring.hub import Hub
 from tests.e2e.console.conftest import log_in, screenshot
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
@@ -61,12 +62,28 @@ def test_the_dashboard_is_for_supervisors(
     expect(page.get_by_role("alert")).to_contain_text("supervisors only")
     assert page.get_by_role("link", name="Dashboard").count() == 0
 
+    token = hub.tokens.create(Role.AGENT, "case.opener")
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as api:
+        for n, queue in enumerate(["complaints", "complaints", "billing", "escalations"]):
+            sender = f"+49176555000{n}"
+            post_signed(
+                api, base_url, "/webhooks/twilio/sms", inbound_sms_form(10 + n, sender, "Hallo")
+            )
+            [found] = wait_until(lambda s=sender: hub.views.customer360.search(s, s, 5))
+            opened = api.post(
+                "/api/v1/complaints",
+                json={"customer_id": str(found["customer_id"]), "queue": queue},
+            )
+            assert opened.status_code == 201, opened.text
     context.clear_cookies()
     log_in(page, base_url, accounts["supervisor"])
     page.get_by_role("link", name="Dashboard").click()
     charts = page.locator("svg.chart")
     expect(charts).to_have_count(3)
     assert charts.nth(0).get_attribute("aria-label") == "Open cases per queue"
+    # One bar per queue, its count written beside it.
+    expect(charts.nth(0).locator("rect")).to_have_count(3)
+    expect(charts.nth(0)).to_contain_text("complaints")
     screenshot(page, "dashboard")
 
 

@@ -25,21 +25,30 @@ def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
     return {
         "figures": figures,
         "charts": [
-            bar_chart(t["queue_sizes"], [(q["queue"], q["open"]) for q in queues]),
-            bar_chart(
-                t["sla_compliance"],
-                [
-                    (q["queue"], round(q["sla_compliance_percent"] or 0, 1))
-                    for q in figures["queues"]
-                ],
-                maximum=100,
-                unit=" %",
-                css_class="bar bar-sla",
+            (
+                t["queue_sizes"],
+                bar_chart(t["queue_sizes"], [(q["queue"], q["open"]) for q in queues]),
             ),
-            bar_chart(
+            (
+                t["sla_compliance"],
+                bar_chart(
+                    t["sla_compliance"],
+                    [
+                        (q["queue"], round(q["sla_compliance_percent"] or 0, 1))
+                        for q in figures["queues"]
+                    ],
+                    maximum=100,
+                    unit=" %",
+                    css_class="bar bar-sla",
+                ),
+            ),
+            (
                 t["channel_mix"],
-                [(c["channel"] or "-", c["cases"]) for c in figures["channels"]],
-                css_class="bar bar-channel",
+                bar_chart(
+                    t["channel_mix"],
+                    [(c["channel"] or "-", c["cases"]) for c in figures["channels"]],
+                    css_class="bar bar-channel",
+                ),
             ),
         ],
     }

@@ -144,3 +144,46 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(
     # German by the switch, and it stays.
     page.get_by_role("link", name="DE").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlangen")
+
+
+def test_older_timeline_entries_load_without_a_reload(
+    hub: Hub, base_url: str, page: Page, accounts: dict[str, tuple[str, str]]
+) -> None:
+    with httpx.Client(timeout=10) as client:
+        for n in range(18):
+            form = inbound_sms_form(100 + n, SENDER, f"Nachricht Nummer {n:02d}")
+            assert post_signed(client, base_url, "/webhooks/twilio/sms", form).status_code == 200
+    [row] = wait_until(lambda: hub.views.customer360.search(SENDER, SENDER, 5))
+    wait_until(
+        lambda: hub.views.customer360.customer(row["customer_id"])["interaction_count"] == 18
+    )
+    log_in(page, base_url, accounts["agent"])
+    page.goto(f"{base_url}/customers/{row['customer_id']}")
+    entries = page.locator("#timeline .entry")
+    expect(entries).to_have_count(15)
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_role("button", name="Show older").click()
+    expect(entries).to_have_count(18)
+    expect(entries.last).to_contain_text("Nachricht Nummer 00")
+    assert page.evaluate("window.stillTheSamePage") is True
+    # The SMS opens in place as a conversation bubble.
+    entries.first.locator("summary").click()
+    expect(entries.first.locator(".bubble-inbound")).to_have_text("Nachricht Nummer 17")
+
+
+def test_what_customers_write_is_shown_as_text_never_run(
+    hub: Hub, base_url: str, page: Page, accounts: dict[str, tuple[str, str]]
+) -> None:
+    hostile = '<img src=x onerror="window.pwned=1">'
+    with httpx.Client(timeout=10) as client:
+        form = inbound_sms_form(200, SENDER, hostile)
+        assert post_signed(client, base_url, "/webhooks/twilio/sms", form).status_code == 200
+    [row] = wait_until(lambda: hub.views.customer360.search(SENDER, SENDER, 5))
+    log_in(page, base_url, accounts["agent"])
+    page.goto(f"{base_url}/customers/{row['customer_id']}")
+    entry = page.locator("#timeline .entry").first
+    expect(entry.locator(".summary-text")).to_have_text(hostile)
+    entry.locator("summary").click()
+    expect(entry.locator(".bubble-inbound")).to_have_text(hostile)
+    assert page.locator("#timeline img").count() == 0
+    assert page.evaluate("window.pwned") is None

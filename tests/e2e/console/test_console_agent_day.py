@@ -111,6 +111,17 @@ def test_an_agent_reads_an_email_answers_by_sms_and_resolves_the_case(
     expect(page.locator(f'tr[data-case="{case["complaint_id"]}"] td').nth(3)).to_have_text(
         accounts["agent"][0]
     )
+    # Categorise it: reason and product, as the supervisor's figures count them.
+    case_row = page.locator(f'tr[data-case="{case["complaint_id"]}"]')
+    case_row.locator("details.categorise summary").click()
+    case_row.get_by_label("Category").fill("damaged")
+    case_row.get_by_label("Product").fill("Kaffeemaschine K2")
+    case_row.get_by_role("button", name="Categorise").click()
+    expect(
+        page.locator(f'tr[data-case="{case["complaint_id"]}"] details.categorise summary')
+    ).to_have_text("damaged · Kaffeemaschine K2")
+    found = hub.views.complaints.case(case["complaint_id"])
+    assert (found["category"], found["product"]) == ("damaged", "Kaffeemaschine K2")
     screenshot(page, "queue")
     assert hub.views.complaints.case(case["complaint_id"])["assignee"] == accounts["agent"][0]
     page.locator(f'tr[data-case="{case["complaint_id"]}"]').get_by_role(

@@ -115,7 +115,13 @@ async def claim_next(request: Request, actor: ConsoleActor, queue: str) -> Respo
     return back_to(queue)
 
 
-def decision_for(action: str, actor: Principal, to_queue: str) -> Decision:
+def decision_for(
+    action: str, actor: Principal, to_queue: str, category: str, product: str
+) -> Decision:
+    if action == "categorise":
+        return lambda s, st: complaints.categorise(
+            s, st, category=category or None, product=product or None, by=actor.name
+        )
     if action == "claim":
         return lambda s, st: complaints.claim(s, st, agent=actor.name)
     if action == "resolve":
@@ -134,9 +140,12 @@ async def case_action(
     complaint_id: UUID,
     action: str,
     queue: Annotated[str, Form(max_length=100)],
+    category: Annotated[str, Form(max_length=100)] = "",
+    product: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     hub: Hub = request.app.state.hub
-    decision = decision_for(action, actor, hub.complaints.config.escalation_queue)
+    to_queue = hub.complaints.config.escalation_queue
+    decision = decision_for(action, actor, to_queue, category.strip(), product.strip())
 
     def run() -> None:
         outcome = hub.complaints.desk.decide(complaint_id, decision)

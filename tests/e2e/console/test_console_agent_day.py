@@ -17,6 +17,7 @@ from services.wiring.hub import Hub
 from tests.e2e.console.conftest import log_in, screenshot
 from tests.support.email_fixtures import OUR_ADDRESS, smtp_send
 from tests.support.hub import wait_until
+from tests.support.smtp_relay import SmtpRelay
 
 LONG_TEXT = "\n".join(
     f"Absatz {n}: Meine Bestellung 4711 ist beschädigt angekommen." for n in range(30)
@@ -55,6 +56,7 @@ def test_an_agent_reads_an_email_answers_by_sms_and_resolves_the_case(
     accounts: dict[str, tuple[str, str]],
     smtp_port: int,
     twilio: Any,
+    relay: SmtpRelay,
 ) -> None:
     send_email(smtp_port)
     [row] = wait_until(lambda: hub.views.customer360.search("felix.mueller@example.de", None, 5))
@@ -91,8 +93,17 @@ def test_an_agent_reads_an_email_answers_by_sms_and_resolves_the_case(
     assert Path(download.value.path()).read_bytes() == PDF
     screenshot(page, "email")
 
+    # Reply by email from there: threaded under the customer's message.
+    page.get_by_label("Message").fill("Danke, der Ersatz ist unterwegs.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_have_text("Sent.")
+    [relayed] = wait_until(lambda: relay.received)
+    assert relayed.message["In-Reply-To"] == "<console-day-1@example.de>"
+    body = relayed.message.get_body(("plain",))
+    assert body is not None and "Danke, der Ersatz ist unterwegs." in body.get_content()
+    expect(page.locator("#timeline .entry").first).to_contain_text("Danke, der Ersatz")
+
     # Answer by SMS (the Twilio stand-in takes it); the answer is in the timeline.
-    page.get_by_role("link", name=re.compile("Back to the customer")).click()
     page.get_by_label("sms", exact=True).check()
     page.get_by_label(re.compile("^To")).fill(CUSTOMER_PHONE)
     page.get_by_label("Message").fill("Wir schicken Ihnen sofort Ersatz.")

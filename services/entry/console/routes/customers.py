@@ -142,12 +142,16 @@ async def send_message(
     body: Annotated[str, Form(min_length=1, max_length=10_000)],
     subject: Annotated[str, Form(max_length=500)] = "",
     to: Annotated[str, Form(max_length=320)] = "",
+    reply_to: Annotated[UUID | None, Form()] = None,
 ) -> Response:
     hub: Hub = request.app.state.hub
     try:
         outcome: SendOutcome
         if channel == "email":
-            draft = EmailDraft(subject=subject or None, text=body, html="", to=to or None)
+            # A reply (from the email's page) is threaded: In-Reply-To, References.
+            draft = EmailDraft(
+                subject=subject or None, text=body, html="", to=to or None, reply_to=reply_to
+            )
             outcome = await hub.email.send_email(customer_id, draft, agent=actor.name)
         elif channel == "letter":
             outcome = await hub.letters.send(

@@ -140,3 +140,9 @@ def test_an_agent_reads_an_email_answers_by_sms_and_resolves_the_case(
     ).click()
     expect(page.locator(f'tr[data-case="{case["complaint_id"]}"]')).to_have_count(0)
     assert hub.views.complaints.case(case["complaint_id"])["state"] == "resolved"
+
+    # Usable at tablet width: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(f"{base_url}/customers/{customer_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "customer-tablet")

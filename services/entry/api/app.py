@@ -130,7 +130,7 @@ def create_app(
         app.include_router(router)
     if users.router in routers:
         # The agent console at `/` goes where the agent API goes (serve, run api).
-        add_console(app)
+        add_console(app, hub)
     if twilio_webhooks.router in routers:
         app.add_middleware(FastLane, routes=twilio_webhooks.FAST_LANE)
     # Added last, so outermost: it covers every route, the fast lane included.

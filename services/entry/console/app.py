@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from services.entry.console.auth import ConsoleRefusal, LoginRequired, session_principal
 from services.entry.console.rendering import render
 from services.entry.console.routes import customers, dashboard, interactions, login, queues
+from services.entry.console.session import SessionSigner
+from services.wiring.hub import Hub
 
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (login.router, queues.router, customers.router, interactions.router, dashboard.router)
@@ -38,7 +40,9 @@ async def _refused(request: Request, exc: Exception) -> Response:
     )
 
 
-def add_console(app: FastAPI) -> None:
+def add_console(app: FastAPI, hub: Hub) -> None:
+    # The session key derives from the master key: rotating it ends every session.
+    app.state.console_signer = SessionSigner(hub.master_key)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")

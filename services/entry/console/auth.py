@@ -32,20 +32,19 @@ class ConsoleRefusal(Exception):
         self.message = message
 
 
-def signer_of(hub: Hub) -> SessionSigner:
-    signer: SessionSigner | None = getattr(hub, "_console_signer", None)
-    if signer is None:
-        signer = SessionSigner(hub.master_key)
-        hub._console_signer = signer  # type: ignore[attr-defined]
+def signer_of(request: Request) -> SessionSigner | None:
+    """The app's session signer (services/entry/console/app.py); None where no
+    console is mounted (a gateway), so no cookie is a session there."""
+    signer: SessionSigner | None = getattr(request.app.state, "console_signer", None)
     return signer
 
 
 def read_session(request: Request) -> Session | None:
     value = request.cookies.get(COOKIE)
-    if not value:
+    signer = signer_of(request)
+    if not value or signer is None:
         return None
-    hub: Hub = request.app.state.hub
-    return signer_of(hub).loads(value, int(time.time()))
+    return signer.loads(value, int(time.time()))
 
 
 def principal_of_session(hub: Hub, session: Session | None) -> Principal | None:

@@ -17,7 +17,6 @@ from services.entry.console.language import COOKIE as LANG_COOKIE
 from services.entry.console.language import choose_language, translator
 from services.entry.console.session import COOKIE, MAX_AGE_SECONDS, Session, new_session
 from services.infra.auth import Principal
-from services.wiring.hub import Hub
 
 HERE = Path(__file__).parent
 # Autoescape every template: select_autoescape (the default) would skip `.j2` files.
@@ -50,10 +49,11 @@ def session_for(request: Request) -> tuple[Session, bool]:
 
 
 def set_session(request: Request, response: Response, session: Session) -> None:
-    hub: Hub = request.app.state.hub
+    signer = signer_of(request)
+    assert signer is not None  # console pages exist only where add_console put one
     response.set_cookie(
         COOKIE,
-        signer_of(hub).dumps(session),
+        signer.dumps(session),
         max_age=MAX_AGE_SECONDS,
         httponly=True,
         samesite="lax",

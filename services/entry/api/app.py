@@ -45,6 +45,7 @@ from services.entry.api.routes import (
     unsubscribe,
     users,
 )
+from services.entry.console.app import add_console
 from services.entry.smtp_receiver import start_smtp_receiver
 from services.wiring.hub import Hub
 
@@ -155,6 +156,9 @@ def create_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    if users.router in routers:
+        # The agent console at `/` goes where the agent API goes (serve, run api).
+        add_console(app, hub)
     if twilio_webhooks.router in routers:
         app.add_middleware(FastLane, routes=twilio_webhooks.FAST_LANE)
     # Added last, so outermost: it covers every route, the fast lane included.

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `contacthub token create`.")
+bearer = HTTPBearer(auto_error=False, description="A token from `contacthub token create`.")
 
 
 async def get_hub(request: Request) -> Hub:
@@ -24,7 +24,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 async def get_principal(
     hub: HubDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
         raise HTTPException(

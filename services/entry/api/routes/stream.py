@@ -14,12 +14,15 @@ from typing import Annotated
 import anyio
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.entry.api.bounds import SQL_INT_MAX, parse_notification_id
-from services.entry.api.deps import HubDep, PrincipalDep
+from services.entry.api.deps import HubDep, bearer, get_principal
 from services.entry.api.live import console_message
+from services.entry.console.auth import session_principal
+from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -45,15 +48,32 @@ async def messages(hub: Hub, after: int) -> AsyncIterator[ServerSentEvent]:
             await anyio.sleep(POLL_SECONDS)
 
 
+async def get_reader(
+    request: Request,
+    hub: HubDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """A bearer token, or the console's session cookie: a browser's EventSource
+    cannot send headers. Reading only, so the cookie needs no CSRF token."""
+    if credentials is None:
+        principal = await session_principal(request)
+        if principal is not None:
+            return principal
+    return await get_principal(hub, credentials)
+
+
 @router.get(
     "/stream",
     summary="Live updates (text/event-stream): `interaction`, `queue` and `sla` events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        401: {"description": "Missing, invalid or revoked bearer token (and no console session)"},
+    },
 )
 async def stream(
     hub: HubDep,
-    _: PrincipalDep,
+    _: Annotated[Principal, Depends(get_reader)],
     last_event_id: Annotated[
         str | None, Header(description="Resume after this notification id.")
     ] = None,

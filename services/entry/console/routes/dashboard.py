@@ -1,0 +1,62 @@
+"""The supervisor dashboard: queue sizes, SLA compliance, channel mix, as inline SVG."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from projections.complaints.figures import complaint_figures
+from services.entry.console.auth import ConsoleSupervisor
+from services.entry.console.charts import bar_chart
+from services.entry.console.language import translator
+from services.entry.console.rendering import language_of, render
+from services.entry.console.routes.queues import queues_by_name
+from services.wiring.hub import Hub, now_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
+    figures = complaint_figures(hub.views.complaints.figures_rows(), now_of(hub))
+    queues = queues_by_name(hub)
+    return {
+        "figures": figures,
+        "charts": [
+            (
+                t["queue_sizes"],
+                bar_chart(t["queue_sizes"], [(q["queue"], q["open"]) for q in queues]),
+            ),
+            (
+                t["sla_compliance"],
+                bar_chart(
+                    t["sla_compliance"],
+                    [
+                        (q["queue"], round(q["sla_compliance_percent"] or 0, 1))
+                        for q in figures["queues"]
+                    ],
+                    maximum=100,
+                    unit=" %",
+                    css_class="bar bar-sla",
+                ),
+            ),
+            (
+                t["channel_mix"],
+                bar_chart(
+                    t["channel_mix"],
+                    [(c["channel"] or "-", c["cases"]) for c in figures["channels"]],
+                    css_class="bar bar-channel",
+                ),
+            ),
+        ],
+    }
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, principal: ConsoleSupervisor) -> HTMLResponse:
+    hub: Hub = request.app.state.hub
+    t = translator(language_of(request))
+    data = await anyio.to_thread.run_sync(dashboard_data, hub, t)
+    return render(request, "dashboard.html.j2", data, principal=principal)

@@ -54,8 +54,9 @@ async def search_page(request: Request, principal: ConsolePrincipal, q: str = ""
     return render(request, name, {"q": q, "rows": rows}, principal=principal)
 
 
-def customer_page_data(hub: Hub, customer_id: UUID) -> dict[str, Any] | None:
-    found = load_360(hub, customer_id, TIMELINE_PAGE)
+def customer_page_data(hub: Hub, principal: Principal, customer_id: UUID) -> dict[str, Any] | None:
+    # The console's reads are logged as the API's are (who looked at what).
+    found = load_360(hub, principal, customer_id, TIMELINE_PAGE)
     if found is None:
         return None
     cases = hub.views.complaints.cases(CaseFilter(customer_id=customer_id, state="open"), 20)
@@ -77,7 +78,7 @@ async def customer_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     hub: Hub = request.app.state.hub
-    data = await anyio.to_thread.run_sync(customer_page_data, hub, customer_id)
+    data = await anyio.to_thread.run_sync(customer_page_data, hub, principal, customer_id)
     if data is None:
         raise ConsoleRefusal(404, f"no customer {customer_id}")
     return render(

@@ -41,7 +41,7 @@ async def interaction(
     request: Request, principal: ConsolePrincipal, interaction_id: UUID
 ) -> HTMLResponse:
     hub: Hub = request.app.state.hub
-    found = await anyio.to_thread.run_sync(interaction_detail, hub, interaction_id)
+    found = await anyio.to_thread.run_sync(interaction_detail, hub, principal, interaction_id)
     if found is None:
         raise ConsoleRefusal(404, f"no interaction {interaction_id}")
     row = await anyio.to_thread.run_sync(hub.views.customer360.interaction, interaction_id)

@@ -92,6 +92,17 @@ class Appointments(SqlView):
                     },
                 )
 
+    def forget(self, cursor: Cursor, customer_id: str) -> None:
+        # The calendar keeps that a meeting was (agent, time, kind, status), not
+        # where or why a reminder was skipped: the values a replay reads.
+        self.db.run(
+            cursor,
+            "UPDATE appointments SET location = '[erased]', reminder_note = CASE"
+            " WHEN reminder_status = 'skipped' THEN '[erased]' ELSE reminder_note END"
+            " WHERE customer_id = %(id)s",
+            {"id": customer_id},
+        )
+
     def _rescheduled(
         self, cursor: Cursor, event: AppointmentRescheduled, key: dict[str, str]
     ) -> None:

@@ -55,6 +55,19 @@ class Opportunities(SqlView):
             elif isinstance(event, OpportunityStageChanged):
                 self._moved(cursor, event)
 
+    def forget(self, cursor: Cursor, customer_id: str) -> None:
+        # The pipeline keeps the erased customer's opportunities (value, stage,
+        # times count in the report), not their title or the reason they closed.
+        # The same values a replay reads from the erased fields ("[erased]"; the
+        # reason is recorded only when an opportunity closes).
+        self.db.run(
+            cursor,
+            "UPDATE opportunities SET title = '[erased]', close_reason = CASE"
+            " WHEN stage IN ('won', 'lost') THEN '[erased]' ELSE close_reason END"
+            " WHERE customer_id = %(id)s",
+            {"id": customer_id},
+        )
+
     def _opened(self, cursor: Cursor, event: OpportunityOpened) -> None:
         key = str(event.originator_id)
         at = iso(event.occurred_at)

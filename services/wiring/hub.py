@@ -95,7 +95,14 @@ T = TypeVar("T")
 # An export holds every interaction and case: no page limit that a customer could reach.
 EXPORT_ALL = 10_000_000
 # The tables an erasure changes, which VACUUM then frees of the old rows' bytes.
-VIEW_TABLES = ("c360_customers", "c360_timeline", "c360_details", "identity_addresses")
+VIEW_TABLES = (
+    "c360_customers",
+    "c360_timeline",
+    "c360_details",
+    "identity_addresses",
+    "opportunities",
+    "appointments",
+)
 STORE_TABLES = ("contacthub_customer_keys", "contacthub_blobs")
 
 

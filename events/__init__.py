@@ -47,6 +47,7 @@ from events.ids import (
     email_message_index_id,
     email_subject_stream_id,
     inbound_email_id,
+    order_stream_id,
     provider_event_id,
 )
 from events.letters import (
@@ -56,6 +57,7 @@ from events.letters import (
     LetterStatusChanged,
     PostalAddressSet,
 )
+from events.orders import OrderLine, OrderPlaced, OrderReturned, ReturnedLine
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
@@ -106,9 +108,13 @@ __all__ = [
     "LetterSent",
     "LetterStatus",
     "LetterStatusChanged",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderReturned",
     "PostalAddressSet",
     "Priority",
     "RecordingAttached",
+    "ReturnedLine",
     "SlaBreached",
     "SlaTarget",
     "SlaWarningRaised",
@@ -127,5 +133,6 @@ __all__ = [
     "email_subject_stream_id",
     "event_class",
     "inbound_email_id",
+    "order_stream_id",
     "provider_event_id",
 ]

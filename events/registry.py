@@ -30,6 +30,7 @@ from events.email import (
 )
 from events.envelope import Event
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
+from events.orders import OrderPlaced, OrderReturned
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -80,6 +81,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintClosed,
         SlaWarningRaised,
         SlaBreached,
+        OrderPlaced,
+        OrderReturned,
     )
 }
 

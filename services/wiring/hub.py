@@ -38,6 +38,7 @@ from projections.complaints import (
 )
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
+from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
@@ -45,6 +46,8 @@ from services.app.intake.email_gateway import EmailGateway
 from services.app.intake.in_process_bus import InProcessBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
 from services.app.interactions import Interactions
+from services.app.orders.book import OrderBook
+from services.app.orders.importer import OrderImporter
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -76,10 +79,11 @@ class Views:
     complaints: ComplaintQueues
     # The complaint intake's own index and position: not a read model, not replayed.
     complaint_index: CustomerCaseIndex
+    orders: OrderHistory
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360, self.complaints]
+        return [self.identity, self.customer360, self.complaints, self.orders]
 
 
 class part(Generic[T]):  # lower case: a decorator, like `property`
@@ -351,6 +355,24 @@ class Hub:
     def consent(self) -> ConsentBook:
         return ConsentBook(self.store, self.recorder, self._now)
 
+    # Orders and analytics ------------------------------------------------------------
+
+    @part
+    def orders(self) -> OrderBook:
+        """Orders from a shop or ERP, one at a time (API, Kafka)."""
+        return OrderBook(
+            self.store,
+            self.recorder,
+            address_secret=self.address_secret,
+            default_region=self.settings.default_region,
+            clock=self._now,
+        )
+
+    @part
+    def order_importer(self) -> OrderImporter:
+        """An order history in bulk (the CSV import)."""
+        return OrderImporter(self.orders)
+
     # Complaints ----------------------------------------------------------------------
 
     @part
@@ -384,6 +406,7 @@ EVERYTHING = (
     "mailgun_tokens",
     "complaints",
     "interactions",
+    "orders",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -408,6 +431,7 @@ API_PARTS = (
     "consent",
     "complaints",
     "interactions",
+    "orders",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
@@ -428,6 +452,7 @@ def open_views(settings: Settings) -> Views:
             IdentityIndexSQLite(lite, db=db),
             ComplaintQueuesSQLite(lite, policy, db=db),
             CustomerCaseIndexSQLite(lite, db=db),
+            OrderHistorySQLite(lite, db=db),
         )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
@@ -437,6 +462,7 @@ def open_views(settings: Settings) -> Views:
             IdentityIndexPostgres(pg, db=db),
             ComplaintQueuesPostgres(pg, policy, db=db),
             CustomerCaseIndexPostgres(pg, db=db),
+            OrderHistoryPostgres(pg, db=db),
         )
     for view in [*views.all, views.complaint_index]:
         view.setup()

@@ -111,11 +111,12 @@ class OrderBook:
         """Records a return or cancellation; returns (customer, notification id or 0)."""
         for _ in range(MAX_ATTEMPTS):
             state = orders.fold(self.store.stream(order_stream_id(order_id)))
+            if state is None:
+                raise orders.UnknownOrder(order_id)
             now = self.clock()
             decided = orders.take_back(
                 state, return_id=return_id, kind=kind, lines=lines, at=at or now, now=now
             )
-            assert state is not None
             try:
                 recorded = self.recorder.append(decided)
             except IntegrityError:

@@ -19,6 +19,7 @@ from domain.calls import UnknownCall
 from domain.complaints import CaseNotFound, IllegalTransition
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
+from domain.orders import OrderRefused, UnknownOrder
 from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
@@ -44,8 +45,12 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnknownInteraction: Answer(status.HTTP_404_NOT_FOUND),
     UnknownCall: Answer(status.HTTP_404_NOT_FOUND),
     UnknownLetter: Answer(status.HTTP_404_NOT_FOUND),
+    UnknownOrder: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no order {exc}"),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    # An order or return that contradicts itself or its order (two lines of
+    # one sku, more returned than kept): malformed, the detail says where.
+    OrderRefused: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from services.entry.api.analytics_schemas import BuyingBehaviour
+
 
 class ChannelAddress(BaseModel):
     channel: str
@@ -87,6 +89,7 @@ class Customer360(CustomerSummary):
     addresses: list[ChannelAddress]
     counts: list[ChannelCount]
     timeline: TimelinePage
+    buying: BuyingBehaviour = Field(description="What the customer bought (orders, returns).")
 
 
 class SearchResult(BaseModel):

@@ -32,6 +32,8 @@ dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 sla_app = typer.Typer(help="Complaint SLAs: re-apply a changed policy to the history.")
 app.add_typer(sla_app, name="sla")
+orders_app = typer.Typer(help="Orders from a shop or ERP: import a history.")
+app.add_typer(orders_app, name="orders")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
     no_args_is_help=True,
@@ -546,6 +548,39 @@ def sla_reapply() -> None:
         f"{recorded} warning and breach events recorded"
     )
     print(f"{complaints.config.policy.policy_id} {cases} {recorded}")
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, one row per order line.")
+    ],
+) -> None:
+    """Import an order history: columns order_id, customer_id | email | phone,
+    ordered_at (ISO 8601 with zone), currency, sku, name, category, quantity,
+    unit_price; consecutive rows of one order_id are one order. Re-importing
+    records nothing twice; malformed orders are listed and skipped (exit code 1)."""
+    from services.app.orders.importer import parse
+    from services.wiring.hub import build_hub
+
+    hub = build_hub(_settings(), parts=("store", "order_importer"))
+    with file.open("rb") as raw:
+        total = sum(1 for _ in raw) - 1  # the header
+    with _progress() as progress, file.open(newline="", encoding="utf-8-sig") as source:
+        task = progress.add_task("importing order lines", total=max(total, 0))
+        report = hub.order_importer.run(parse(source), progress=lambda n: progress.advance(task, n))
+    for error in report.errors[:50]:
+        console.print(f"[red]{error}[/red]")
+    if len(report.errors) > 50:
+        console.print(f"[red]... and {len(report.errors) - 50} more[/red]")
+    console.print(
+        f"imported {report.orders} orders ({report.lines} lines), {report.duplicates} "
+        f"recorded before, {report.customers_created} new customers, "
+        f"{len(report.errors)} skipped"
+    )
+    print(f"{report.orders} {report.lines} {report.duplicates} {len(report.errors)}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @dev_app.command("sign-twilio")

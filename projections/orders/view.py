@@ -192,12 +192,24 @@ class OrderHistory(SqlView):
             {"since": since, "until": until},
         )
 
-    def order_times(self) -> dict[str, list[str]]:
-        """Every customer's counted order times, oldest first (for churn rhythms)."""
+    def monthly_revenue(self, since: str, until: str) -> list[dict[str, Any]]:
+        """(customer, month 'YYYY-MM' in UTC, net revenue cents) of orders in [since, until)."""
+        return self.db.query(
+            "SELECT customer_id, substr(ordered_at, 1, 7) AS month,"
+            " SUM(gross_cents - refund_cents) AS revenue_cents FROM order_orders"
+            " WHERE ordered_at >= %(since)s AND ordered_at < %(until)s"
+            " GROUP BY customer_id, substr(ordered_at, 1, 7) ORDER BY customer_id, month",
+            {"since": since, "until": until},
+        )
+
+    def order_times(self, until: str) -> dict[str, list[str]]:
+        """Every customer's counted order times before `until`, oldest first (for
+        churn rhythms)."""
         found: dict[str, list[str]] = {}
         for row in self.db.query(
-            "SELECT customer_id, ordered_at FROM order_orders WHERE kept_items > 0"
-            " ORDER BY customer_id, ordered_at"
+            "SELECT customer_id, ordered_at FROM order_orders"
+            " WHERE kept_items > 0 AND ordered_at < %(until)s ORDER BY customer_id, ordered_at",
+            {"until": until},
         ):
             found.setdefault(row["customer_id"], []).append(row["ordered_at"])
         return found

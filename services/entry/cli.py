@@ -447,6 +447,7 @@ def demo(
     from eventsourcing.persistence import IntegrityError
 
     from services.app.demo import demo_loaded, load_demo, resolve_demo_cases
+    from services.app.demo_orders import load_demo_orders
     from services.wiring.hub import build_hub
 
     hub = build_hub(_settings())
@@ -474,6 +475,16 @@ def demo(
             return
         progress.remove_task(task)
         console.print(f"recorded {customers} customers with {loaded.interactions} interactions")
+        task = progress.add_task("recording orders", total=None)
+        ordered = load_demo_orders(
+            hub.store,
+            loaded.customer_ids,
+            seed=seed,
+            now=datetime.now(UTC),
+            progress=lambda n: progress.advance(task, n),
+        )
+        progress.remove_task(task)
+        console.print(f"recorded {ordered} orders")
         task = progress.add_task("opening complaint cases", total=None)
         intake = hub.complaints.intake
         intake.catch_up()

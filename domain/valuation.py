@@ -32,6 +32,10 @@ CHURN_MIN_ORDERS = 3
 CHURN_MIN_DAYS = 30.0
 
 
+class InvalidLimits(ValueError):
+    """ABC limits that are not three positive percentages summing to 100."""
+
+
 @dataclass(frozen=True)
 class AbcLimits:
     """Revenue shares in percent; C takes the rest."""
@@ -45,10 +49,13 @@ class AbcLimits:
         """'80,15,5' -> limits; ValueError unless three positive shares summing to 100."""
         parts = [p.strip() for p in text.split(",")]
         if len(parts) != 3:
-            raise ValueError(f"ABC limits are three percentages like 80,15,5, not {text!r}")
-        a, b, c = (float(p) for p in parts)
+            raise InvalidLimits(f"ABC limits are three percentages like 80,15,5, not {text!r}")
+        try:
+            a, b, c = (float(p) for p in parts)
+        except ValueError:
+            raise InvalidLimits(f"ABC limits are numbers like 80,15,5, not {text!r}") from None
         if min(a, b, c) <= 0 or abs(a + b + c - 100) > 1e-9:
-            raise ValueError(f"ABC limits must be positive and sum to 100, not {text!r}")
+            raise InvalidLimits(f"ABC limits must be positive and sum to 100, not {text!r}")
         return cls(a, b, c)
 
 

@@ -28,6 +28,7 @@ from adapters.sms.translate import WHATSAPP
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
+from domain.valuation import AbcLimits
 from projections.complaints import (
     ComplaintQueues,
     ComplaintQueuesPostgres,
@@ -40,6 +41,7 @@ from projections.customer360 import Customer360, Customer360Postgres, Customer36
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
+from services.app.analytics.valuations import Valuations
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
 from services.app.intake.email_gateway import EmailGateway
@@ -372,6 +374,18 @@ class Hub:
     def order_importer(self) -> OrderImporter:
         """An order history in bulk (the CSV import)."""
         return OrderImporter(self.orders)
+
+    @part
+    def valuations(self) -> Valuations:
+        """ABC, RFM, churn and value over time over the orders read model."""
+        settings = self.settings
+        return Valuations(
+            self.views.orders,
+            window_months=settings.abc_window_months,
+            limits=AbcLimits.parse(settings.abc_limits),
+            churn_factor=settings.churn_factor,
+            clock=self._now,
+        )
 
     # Complaints ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
+    analytics,
     calls,
     complaint_analytics,
     complaint_replies,
@@ -53,6 +54,7 @@ API_ROUTERS = (
     letters.router,
     consent.router,
     orders.router,
+    analytics.router,
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from services.entry.api.analytics_schemas import BuyingBehaviour
+from services.entry.api.analytics_schemas import BuyingBehaviour, Classification
 
 
 class ChannelAddress(BaseModel):
@@ -90,6 +90,7 @@ class Customer360(CustomerSummary):
     counts: list[ChannelCount]
     timeline: TimelinePage
     buying: BuyingBehaviour = Field(description="What the customer bought (orders, returns).")
+    classification: Classification = Field(description="ABC class, RFM scores, churn risk.")
 
 
 class SearchResult(BaseModel):

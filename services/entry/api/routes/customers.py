@@ -16,7 +16,7 @@ from services.app.errors import CustomerNotFound
 from services.app.outbound.email import EmailDraft
 from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
-from services.entry.api.analytics_schemas import BuyingBehaviour
+from services.entry.api.analytics_schemas import BuyingBehaviour, classification_of
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settle
 from services.wiring.hub import Hub
@@ -94,6 +94,7 @@ def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | N
         counts=[schemas.ChannelCount.model_validate(c) for c in found["counts"]],
         timeline=page_of(found["timeline"], limit),
         buying=BuyingBehaviour.of(hub.views.orders.behaviour_of(customer_id)),
+        classification=classification_of(hub.valuations.snapshot(), str(customer_id)),
     )
 
 

@@ -179,6 +179,14 @@ class OrderHistory(SqlView):
             ],
         )
 
+    def skus_ever_ordered(self, customer_id: UUID) -> list[str]:
+        """Every product the customer ordered, kept or returned."""
+        rows = self.db.query(
+            "SELECT DISTINCT sku FROM order_lines WHERE customer_id = %(id)s",
+            {"id": str(customer_id)},
+        )
+        return [r["sku"] for r in rows]
+
     def customer_totals(self, since: str, until: str) -> list[dict[str, Any]]:
         """Per customer with an order in [since, until): net revenue (cents), orders
         that count (something kept) and the last such order, the valuations' input."""

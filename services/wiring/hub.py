@@ -41,6 +41,7 @@ from projections.customer360 import Customer360, Customer360Postgres, Customer36
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
+from services.app.analytics.suggestions import Suggestions
 from services.app.analytics.valuations import Valuations
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
@@ -386,6 +387,11 @@ class Hub:
             churn_factor=settings.churn_factor,
             clock=self._now,
         )
+
+    @part
+    def suggestions(self) -> Suggestions:
+        """Cross- and up-selling from item-to-item co-occurrence."""
+        return Suggestions(self.views.orders)
 
     # Complaints ----------------------------------------------------------------------
 

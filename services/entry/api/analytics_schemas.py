@@ -14,7 +14,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.buying import Behaviour, Ranked
+from domain.suggestions import Suggestion
 from domain.valuation import ChurnRisk
+from services.app.analytics.suggestions import Catalogue
 from services.app.analytics.valuations import Snapshot
 
 CENT = Decimal("0.01")
@@ -167,4 +169,31 @@ def classification_of(snapshot: Snapshot, customer_id: str) -> Classification:
             days_since_last_order=churn.days_since_last,
             usual_interval_days=churn.usual_interval_days,
         ),
+    )
+
+
+class SuggestionOut(BaseModel):
+    sku: str
+    name: str
+    category: str
+    score: float = Field(description="Sum of cosine similarities to the products owned.")
+    because: list[str] = Field(description="The owned products (skus) that count most.")
+
+
+class SuggestionList(BaseModel):
+    items: list[SuggestionOut]
+
+
+def suggestions_of(catalogue: Catalogue, found: list[Suggestion]) -> SuggestionList:
+    return SuggestionList(
+        items=[
+            SuggestionOut(
+                sku=s.sku,
+                name=catalogue.names.get(s.sku, ("", ""))[0],
+                category=catalogue.names.get(s.sku, ("", ""))[1],
+                score=s.score,
+                because=list(s.because),
+            )
+            for s in found
+        ]
     )

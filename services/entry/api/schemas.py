@@ -7,7 +7,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from services.entry.api.analytics_schemas import BuyingBehaviour, Classification
+from services.entry.api.analytics_schemas import (
+    BuyingBehaviour,
+    Classification,
+    SuggestionList,
+)
 
 
 class ChannelAddress(BaseModel):
@@ -91,6 +95,7 @@ class Customer360(CustomerSummary):
     timeline: TimelinePage
     buying: BuyingBehaviour = Field(description="What the customer bought (orders, returns).")
     classification: Classification = Field(description="ABC class, RFM scores, churn risk.")
+    suggestions: SuggestionList = Field(description="Products to offer (cross- and up-selling).")
 
 
 class SearchResult(BaseModel):

@@ -16,7 +16,12 @@ from services.app.errors import CustomerNotFound
 from services.app.outbound.email import EmailDraft
 from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
-from services.entry.api.analytics_schemas import BuyingBehaviour, classification_of
+from services.entry.api.analytics_schemas import (
+    BuyingBehaviour,
+    SuggestionList,
+    classification_of,
+    suggestions_of,
+)
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settle
 from services.wiring.hub import Hub
@@ -95,6 +100,7 @@ def load_360(hub: Hub, customer_id: UUID, limit: int) -> schemas.Customer360 | N
         timeline=page_of(found["timeline"], limit),
         buying=BuyingBehaviour.of(hub.views.orders.behaviour_of(customer_id)),
         classification=classification_of(hub.valuations.snapshot(), str(customer_id)),
+        suggestions=suggestions_of(*hub.suggestions.for_customer(customer_id)),
     )
 
 
@@ -110,6 +116,29 @@ async def customer_360(
     limit: Annotated[int, Query(ge=1, le=200, description="Timeline entries included")] = 20,
 ) -> schemas.Customer360:
     found = await anyio.to_thread.run_sync(load_360, hub, customer_id, limit)
+    if found is None:
+        raise CustomerNotFound(str(customer_id))
+    return found
+
+
+def load_suggestions(hub: Hub, customer_id: UUID, limit: int) -> SuggestionList | None:
+    if hub.views.customer360.customer(customer_id) is None:
+        return None
+    return suggestions_of(*hub.suggestions.for_customer(customer_id, limit))
+
+
+@router.get(
+    "/customers/{customer_id}/suggestions",
+    summary="Products to offer the customer: what customers with similar baskets bought",
+    responses={404: {"description": "No such customer"}},
+)
+async def customer_suggestions(
+    hub: HubDep,
+    _: PrincipalDep,
+    customer_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> SuggestionList:
+    found = await anyio.to_thread.run_sync(load_suggestions, hub, customer_id, limit)
     if found is None:
         raise CustomerNotFound(str(customer_id))
     return found

@@ -20,7 +20,6 @@ from domain.complaints import CaseNotFound, IllegalTransition
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
 from domain.orders import OrderRefused, UnknownOrder
-from domain.valuation import InvalidLimits
 from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
@@ -52,7 +51,6 @@ ANSWERS: dict[type[Exception], Answer] = {
     # An order or return that contradicts itself or its order (two lines of
     # one sku, more returned than kept): malformed, the detail says where.
     OrderRefused: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
-    InvalidLimits: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),

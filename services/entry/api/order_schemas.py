@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from events import OrderLine, ReturnedLine
 
@@ -13,22 +15,49 @@ ORDER_ID = 100
 MAX_LINES = 1000
 
 
-class CustomerRefIn(BaseModel):
-    """Who ordered: the hub's customer id, or an email address or phone number
-    (an address the hub does not know registers a customer, like a first contact)."""
+# Who ordered: the hub's customer id, or an email address or phone number (an
+# address the hub does not know registers a customer, like a first contact).
+class CustomerById(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: UUID
 
+
+class CustomerByEmail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320)
+
+
+class CustomerByPhone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=3, max_length=40, description="E.164, or national")
+
+
+CustomerRefIn = CustomerById | CustomerByEmail | CustomerByPhone
+
+# A price: a decimal string with up to two places ("19.99"), or whole units (a
+# number with cents is taken too, but its binary float has no exact cents, so
+# the document offers the string).
+PRICE_SCHEMA: JsonDict = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+        {"type": "string", "pattern": r"^[0-9]{1,7}(\.[0-9]{1,2})?$"},
+    ]
+}
+
+
+class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: UUID | None = None
-    email: str | None = Field(default=None, min_length=3, max_length=320)
-    phone: str | None = Field(default=None, min_length=3, max_length=40)
+    sku: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=200)
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_price: Decimal = Field(
+        ge=0, le=Decimal(10_000_000), decimal_places=2, json_schema_extra=PRICE_SCHEMA
+    )
 
-    @model_validator(mode="after")
-    def exactly_one(self) -> Self:
-        given = [v for v in (self.customer_id, self.email, self.phone) if v is not None]
-        if len(given) != 1:
-            raise ValueError("name the customer by exactly one of customer_id, email, phone")
-        return self
+    def line(self) -> OrderLine:
+        return OrderLine.model_validate(self.model_dump())
 
 
 class OrderIn(BaseModel):
@@ -38,7 +67,7 @@ class OrderIn(BaseModel):
     customer: CustomerRefIn
     ordered_at: AwareDatetime
     currency: str = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")
-    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class OrderAccepted(BaseModel):

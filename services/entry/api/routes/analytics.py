@@ -8,20 +8,18 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from domain.valuation import CLASSES, SEGMENTS, AbcLimits
+from domain.valuation import CLASSES, SEGMENTS
 from services.entry.api import analytics_schemas as schemas
 from services.entry.api.analytics_schemas import money
 from services.entry.api.deps import HubDep, PrincipalDep
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
-LIMITS_PATTERN = r"^\d{1,2}(\.\d{1,2})?,\d{1,2}(\.\d{1,2})?,\d{1,2}(\.\d{1,2})?$"
-
 
 @router.get(
     "/abc",
     summary="ABC analysis: customers by revenue share, and revenue per class by month",
-    responses={422: {"description": "Limits that are not three shares summing to 100"}},
+    responses={},
 )
 async def abc(
     hub: HubDep,
@@ -29,15 +27,10 @@ async def abc(
     months: Annotated[
         int | None, Query(ge=1, le=120, description="Window; default CONTACTHUB_ABC_WINDOW_MONTHS")
     ] = None,
-    limits: Annotated[
-        str | None,
-        Query(pattern=LIMITS_PATTERN, description="A,B,C in percent, e.g. 70,20,10"),
-    ] = None,
 ) -> schemas.AbcReport:
-    parsed = AbcLimits.parse(limits) if limits else None  # InvalidLimits: 422
-    found = await anyio.to_thread.run_sync(
-        lambda: hub.valuations.snapshot(window_months=months, limits=parsed)
-    )
+    # The class limits are the hub's (CONTACTHUB_ABC_LIMITS): one definition of
+    # "an A customer" for the 360 view, segments and reports alike.
+    found = await anyio.to_thread.run_sync(lambda: hub.valuations.snapshot(window_months=months))
     return schemas.AbcReport(
         since=found.since,
         until=found.until,

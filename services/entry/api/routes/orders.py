@@ -36,10 +36,14 @@ async def post_order(
     ref = order.customer
     command = OrderIn(
         order_id=order.order_id,
-        customer=CustomerRef(ref.customer_id, ref.email, ref.phone),
+        customer=CustomerRef(
+            customer_id=ref.customer_id if isinstance(ref, schemas.CustomerById) else None,
+            email=ref.email if isinstance(ref, schemas.CustomerByEmail) else None,
+            phone=ref.phone if isinstance(ref, schemas.CustomerByPhone) else None,
+        ),
         ordered_at=order.ordered_at,
         currency=order.currency,
-        lines=order.lines,
+        lines=[line.line() for line in order.lines],
     )
     recorded = await anyio.to_thread.run_sync(hub.orders.place, command)
     if not recorded.created:

@@ -204,6 +204,7 @@ class ViewName(StrEnum):
     customer360 = "customer360"
     identity = "identity"
     complaints = "complaints"
+    orders = "orders"
 
 
 @run_app.command("projector")

@@ -277,6 +277,12 @@ class Customer360(SqlView):
             result["timeline"] = [dict(r) for r in cursor.fetchall()]
         return result
 
+    def profiles(self) -> list[dict[str, Any]]:
+        """Every customer's id, language and first channel (segments filter on them)."""
+        return self.db.query(
+            "SELECT customer_id, language, source_channel FROM c360_customers ORDER BY customer_id"
+        )
+
     def customer(self, customer_id: UUID) -> dict[str, Any] | None:
         rows = self.db.query(
             "SELECT * FROM c360_customers WHERE customer_id = %(id)s", {"id": str(customer_id)}

@@ -74,6 +74,13 @@ class IdentityIndex(SqlView):
             {"id": str(customer_id)},
         )
 
+    def channels_by_customer(self) -> dict[str, set[str]]:
+        """customer -> the channels they have an address on (segments filter on them)."""
+        found: dict[str, set[str]] = {}
+        for row in self.db.query("SELECT customer_id, channel FROM identity_addresses"):
+            found.setdefault(row["customer_id"], set()).add(row["channel"])
+        return found
+
     def customer_for(self, channel: str, address: str) -> UUID | None:
         rows = self.db.query(
             "SELECT customer_id FROM identity_addresses"

@@ -205,6 +205,7 @@ class ViewName(StrEnum):
     identity = "identity"
     complaints = "complaints"
     orders = "orders"
+    consent = "consent"
 
 
 @run_app.command("projector")

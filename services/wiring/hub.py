@@ -37,6 +37,7 @@ from projections.complaints import (
     CustomerCaseIndexPostgres,
     CustomerCaseIndexSQLite,
 )
+from projections.consent import ConsentIndex, ConsentIndexPostgres, ConsentIndexSQLite
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
@@ -83,10 +84,11 @@ class Views:
     # The complaint intake's own index and position: not a read model, not replayed.
     complaint_index: CustomerCaseIndex
     orders: OrderHistory
+    consent: ConsentIndex
 
     @property
     def all(self) -> list[SqlView]:
-        return [self.identity, self.customer360, self.complaints, self.orders]
+        return [self.identity, self.customer360, self.complaints, self.orders, self.consent]
 
 
 class part(Generic[T]):  # lower case: a decorator, like `property`
@@ -473,6 +475,7 @@ def open_views(settings: Settings) -> Views:
             ComplaintQueuesSQLite(lite, policy, db=db),
             CustomerCaseIndexSQLite(lite, db=db),
             OrderHistorySQLite(lite, db=db),
+            ConsentIndexSQLite(lite, db=db),
         )
     else:
         pg: PostgresDatastore = factory.datastore  # type: ignore[attr-defined]
@@ -483,6 +486,7 @@ def open_views(settings: Settings) -> Views:
             ComplaintQueuesPostgres(pg, policy, db=db),
             CustomerCaseIndexPostgres(pg, db=db),
             OrderHistoryPostgres(pg, db=db),
+            ConsentIndexPostgres(pg, db=db),
         )
     for view in [*views.all, views.complaint_index]:
         view.setup()

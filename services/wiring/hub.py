@@ -42,6 +42,7 @@ from projections.customer360 import Customer360, Customer360Postgres, Customer36
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
+from services.app.analytics.segments import Segments, SegmentSources
 from services.app.analytics.suggestions import Suggestions
 from services.app.analytics.valuations import Valuations
 from services.app.complaints.config import complaint_config
@@ -67,6 +68,7 @@ from services.infra.eventstore.keys import derive_key
 from services.infra.eventstore.store import construct_factory, store_location
 from services.infra.kafka.bus import KafkaBus
 from services.infra.locks import schema_lock
+from services.infra.segments import SavedSegment, SegmentTable
 from services.infra.settings import Settings
 from services.infra.sql import SqlRunner
 from services.infra.webhook_tokens import WebhookTokens
@@ -395,6 +397,23 @@ class Hub:
         """Cross- and up-selling from item-to-item co-occurrence."""
         return Suggestions(self.views.orders)
 
+    @part
+    def segments(self) -> Segments:
+        """Saved filters over profile, behaviour, classification, complaints, consent."""
+        views = self.views
+        db = self.db
+        with self.schema_lock():
+            table = SegmentTable(db)
+        sources = SegmentSources(
+            views.customer360,
+            views.identity,
+            views.orders,
+            views.complaints,
+            views.consent,
+            self.valuations,
+        )
+        return Segments(table, sources, SavedSegment, self._now)
+
     # Complaints ----------------------------------------------------------------------
 
     @part
@@ -429,6 +448,7 @@ EVERYTHING = (
     "complaints",
     "interactions",
     "orders",
+    "segments",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -454,6 +474,7 @@ API_PARTS = (
     "complaints",
     "interactions",
     "orders",
+    "segments",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

@@ -226,8 +226,9 @@ def test_docs_load_from_the_hub_alone(served: Served) -> None:
 
 # A scan's bytes must be a PDF, PNG, JPEG or TIFF: a 422 no schema can rule out.
 # So must an order's email or phone be a real address (a country's numbering
-# plan) and its lines name each sku once (tests/e2e/test_orders.py checks those).
-CHECKED_BY_CONTENT = {"/api/v1/letters/inbound", "/api/v1/orders"}
+# plan) and its lines name each sku once (tests/e2e/test_orders.py checks those);
+# a segment's filter must be in the filter language (tests/e2e/test_segments.py).
+CHECKED_BY_CONTENT = {"/api/v1/letters/inbound", "/api/v1/orders", "/api/v1/segments"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -20,11 +20,14 @@ from domain.complaints import CaseNotFound, IllegalTransition
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
 from domain.orders import OrderRefused, UnknownOrder
+from domain.segments import InvalidFilter
+from services.app.analytics.segments import UnknownSegment
 from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.infra.bus import BusUnavailable
 from services.infra.eventstore.store import IntegrityError
+from services.infra.segments import SegmentNameTaken
 
 # How long a provider should wait before retrying an event we could not record.
 RETRY_AFTER_SECONDS = 5
@@ -51,6 +54,9 @@ ANSWERS: dict[type[Exception], Answer] = {
     # An order or return that contradicts itself or its order (two lines of
     # one sku, more returned than kept): malformed, the detail says where.
     OrderRefused: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    InvalidFilter: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    UnknownSegment: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no segment {exc}"),
+    SegmentNameTaken: Answer(status.HTTP_409_CONFLICT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),

@@ -196,6 +196,14 @@ class ComplaintQueues(SqlView):
         )
         return [UUID(r["complaint_id"]) for r in rows]
 
+    def cases_by_product(self) -> list[dict[str, Any]]:
+        """(product, category, cases) of every case naming a product (reports)."""
+        return self.db.query(
+            "SELECT product, COALESCE(category, '') AS category, COUNT(*) AS cases"
+            " FROM complaint_cases WHERE product IS NOT NULL AND product <> ''"
+            " GROUP BY product, COALESCE(category, '') ORDER BY product, category"
+        )
+
     def case_counts(self) -> dict[str, tuple[int, int]]:
         """customer -> (cases ever, cases open now), for segments."""
         rows = self.db.query(

@@ -179,6 +179,13 @@ class OrderHistory(SqlView):
             ],
         )
 
+    def orders_by_product(self) -> list[dict[str, Any]]:
+        """(sku, name, orders containing it), for complaint rates per product."""
+        return self.db.query(
+            "SELECT sku, MAX(name) AS name, COUNT(*) AS orders FROM order_lines"
+            " GROUP BY sku ORDER BY sku"
+        )
+
     def skus_ever_ordered(self, customer_id: UUID) -> list[str]:
         """Every product the customer ordered, kept or returned."""
         rows = self.db.query(

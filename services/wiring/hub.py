@@ -42,6 +42,7 @@ from projections.customer360 import Customer360, Customer360Postgres, Customer36
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
+from services.app.analytics.reports import Reports
 from services.app.analytics.segments import Segments, SegmentSources
 from services.app.analytics.suggestions import Suggestions
 from services.app.analytics.valuations import Valuations
@@ -413,6 +414,12 @@ class Hub:
             self.valuations,
         )
         return Segments(table, sources, SavedSegment, self._now)
+
+    @part
+    def reports(self) -> Reports:
+        """Complaint rate by product, channel mix, revenue by class."""
+        views = self.views
+        return Reports(views.orders, views.complaints, views.customer360, self.valuations)
 
     # Complaints ----------------------------------------------------------------------
 

@@ -200,6 +200,15 @@ def run_recorder(health_port: HealthPort = None) -> None:
     run(_distributed(kafka=True), health_port)
 
 
+@run_app.command("orders")
+def run_orders(health_port: HealthPort = None) -> None:
+    """Kafka topic contacthub.orders.v1 -> event store (invalid orders to its .dlq)."""
+    from services.entry.workers.processes import run_orders as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
+
+
 class ViewName(StrEnum):
     customer360 = "customer360"
     identity = "identity"

@@ -10,6 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from events import OrderLine, ReturnedLine
+from services.app.orders import book
+from services.app.orders.customers import CustomerRef
 
 ORDER_ID = 100
 MAX_LINES = 1000
@@ -94,3 +96,19 @@ class ReturnAccepted(BaseModel):
     return_id: str
     customer_id: UUID
     created: bool = Field(description="False: this return_id was recorded before; nothing new.")
+
+
+def command_of(order: OrderIn) -> book.OrderIn:
+    """The use case's order from the shop's JSON (the API and the Kafka topic)."""
+    ref = order.customer
+    return book.OrderIn(
+        order_id=order.order_id,
+        customer=CustomerRef(
+            customer_id=ref.customer_id if isinstance(ref, CustomerById) else None,
+            email=ref.email if isinstance(ref, CustomerByEmail) else None,
+            phone=ref.phone if isinstance(ref, CustomerByPhone) else None,
+        ),
+        ordered_at=order.ordered_at,
+        currency=order.currency,
+        lines=[line.line() for line in order.lines],
+    )

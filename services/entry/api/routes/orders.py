@@ -7,8 +7,6 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Path, Response, status
 
-from services.app.orders.book import OrderIn
-from services.app.orders.customers import CustomerRef
 from services.entry.api import order_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep
 from services.entry.api.read_your_writes import settle
@@ -33,18 +31,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=schemas.ORDER_ID)]
 async def post_order(
     hub: HubDep, _: ActorDep, order: schemas.OrderIn, response: Response
 ) -> schemas.OrderAccepted:
-    ref = order.customer
-    command = OrderIn(
-        order_id=order.order_id,
-        customer=CustomerRef(
-            customer_id=ref.customer_id if isinstance(ref, schemas.CustomerById) else None,
-            email=ref.email if isinstance(ref, schemas.CustomerByEmail) else None,
-            phone=ref.phone if isinstance(ref, schemas.CustomerByPhone) else None,
-        ),
-        ordered_at=order.ordered_at,
-        currency=order.currency,
-        lines=[line.line() for line in order.lines],
-    )
+    command = schemas.command_of(order)
     recorded = await anyio.to_thread.run_sync(hub.orders.place, command)
     if not recorded.created:
         response.status_code = status.HTTP_200_OK

@@ -62,6 +62,7 @@ from events.ids import (
     email_message_index_id,
     email_subject_stream_id,
     inbound_email_id,
+    order_stream_id,
     provider_event_id,
 )
 from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
@@ -74,6 +75,7 @@ from events.letters import (
 )
 from events.merges import CustomersMerged, CustomersUnmerged
 from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
+from events.orders import OrderLine, OrderPlaced, OrderReturned, ReturnedLine
 from events.registry import EVENT_TYPES, event_class
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
@@ -139,12 +141,16 @@ __all__ = [
     "LetterStatusChanged",
     "OpportunityOpened",
     "OpportunityStageChanged",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderReturned",
     "PostalAddressSet",
     "Priority",
     "ProspectMarked",
     "Purpose",
     "RecordingAttached",
     "ReminderChannel",
+    "ReturnedLine",
     "SlaBreached",
     "SlaTarget",
     "SlaWarningRaised",
@@ -163,5 +169,6 @@ __all__ = [
     "email_subject_stream_id",
     "event_class",
     "inbound_email_id",
+    "order_stream_id",
     "provider_event_id",
 ]

@@ -83,3 +83,8 @@ def case_counter_id(year: int) -> UUID:
 
 def case_number(year: int, sequence: int) -> str:
     return f"R-{year}-{sequence:06d}"
+
+
+def order_stream_id(order_id: str) -> UUID:
+    """The stream of one order: from the shop's order id, so resending it finds it."""
+    return uuid5(NAMESPACE, f"order/{order_id}")

@@ -46,6 +46,7 @@ from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import LetterReceived, LetterSent, LetterStatusChanged, PostalAddressSet
 from events.merges import CustomersMerged, CustomersUnmerged
 from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
+from events.orders import OrderPlaced, OrderReturned
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -110,6 +111,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AppointmentReminderSkipped,
         KnowledgeArticleWritten,
         KnowledgeArticleRated,
+        OrderPlaced,
+        OrderReturned,
     )
 }
 

@@ -197,6 +197,23 @@ class ComplaintQueues(SqlView):
         )
         return [UUID(r["complaint_id"]) for r in rows]
 
+    def cases_by_product(self) -> list[dict[str, Any]]:
+        """(product, category, cases) of every case naming a product (reports)."""
+        return self.db.query(
+            "SELECT product, COALESCE(category, '') AS category, COUNT(*) AS cases"
+            " FROM complaint_cases WHERE product IS NOT NULL AND product <> ''"
+            " GROUP BY product, COALESCE(category, '') ORDER BY product, category"
+        )
+
+    def case_counts(self) -> dict[str, tuple[int, int]]:
+        """customer -> (cases ever, cases open now), for segments."""
+        rows = self.db.query(
+            "SELECT customer_id, COUNT(*) AS cases,"
+            " SUM(CASE WHEN status IN ('open', 'waiting') THEN 1 ELSE 0 END) AS open"
+            " FROM complaint_cases GROUP BY customer_id"
+        )
+        return {r["customer_id"]: (int(r["cases"]), int(r["open"])) for r in rows}
+
     def all_case_ids(self) -> list[UUID]:
         rows = self.db.query("SELECT complaint_id FROM complaint_cases ORDER BY opened_at")
         return [UUID(r["complaint_id"]) for r in rows]

@@ -313,6 +313,21 @@ class Customer360(SqlView):
             result["timeline"] = [dict(r) for r in cursor.fetchall()]
         return result
 
+    def channel_mix(self) -> list[dict[str, Any]]:
+        """(month 'YYYY-MM', channel, direction, interactions) over the whole timeline."""
+        return self.db.query(
+            "SELECT substr(occurred_at, 1, 7) AS month, channel, direction,"
+            " COUNT(*) AS interactions FROM c360_timeline"
+            " GROUP BY substr(occurred_at, 1, 7), channel, direction"
+            " ORDER BY month, channel, direction"
+        )
+
+    def profiles(self) -> list[dict[str, Any]]:
+        """Every customer's id, language and first channel (segments filter on them)."""
+        return self.db.query(
+            "SELECT customer_id, language, source_channel FROM c360_customers ORDER BY customer_id"
+        )
+
     def customer(self, customer_id: UUID) -> dict[str, Any] | None:
         """The customer's row, its totals including everyone merged into them."""
         rows = self.db.query(_GROUP_CUSTOMER, {"id": str(customer_id)})

@@ -115,6 +115,13 @@ class IdentityIndex(SqlView):
             {"id": str(customer_id)},
         )
 
+    def channels_by_customer(self) -> dict[str, set[str]]:
+        """customer -> the channels they have an address on (segments filter on them)."""
+        found: dict[str, set[str]] = {}
+        for row in self.db.query("SELECT customer_id, channel FROM identity_addresses"):
+            found.setdefault(row["customer_id"], set()).add(row["channel"])
+        return found
+
     def customer_for(self, channel: str, address: str) -> UUID | None:
         """The customer an address's contacts show under: its owner, or whoever
         the owner is merged into."""

@@ -377,6 +377,7 @@ def _outbound_sms(
 class DemoLoad:
     interactions: int
     cases: list[DemoCase]
+    customer_ids: list[UUID]  # in the sample's order, for its orders (services/app/demo_orders.py)
 
 
 def demo_loaded(
@@ -414,11 +415,13 @@ def load_demo(
     batch: list[Event] = []
     written = 0
     cases: list[DemoCase] = []
+    customer_ids: list[UUID] = []
     for history in generate(
         customers=customers, interactions=interactions, secret=secret, seed=seed, now=now or _now()
     ):
         batch += history.events
         cases += history.cases
+        customer_ids += [e.customer_id for e in history.events[:1] if e.customer_id]
         written += history.interactions
         progress(history.interactions)
         if len(batch) >= batch_size:
@@ -426,7 +429,7 @@ def load_demo(
             batch = []
     if batch:
         _append(store, batch)
-    return DemoLoad(written, cases)
+    return DemoLoad(written, cases, customer_ids)
 
 
 def resolve_demo_cases(desk: ComplaintDesk, cases: list[DemoCase]) -> int:

@@ -45,6 +45,8 @@ audit_app = typer.Typer(
     help="Audit: what the hub knew, when (show), and signed, tamper-evident exports."
 )
 app.add_typer(audit_app, name="audit")
+orders_app = typer.Typer(help="Orders from a shop or ERP: import a history.")
+app.add_typer(orders_app, name="orders")
 run_app = typer.Typer(
     help="Run one service of the distributed setup (PostgreSQL + Kafka), one process each.",
     no_args_is_help=True,
@@ -211,10 +213,21 @@ def run_recorder(health_port: HealthPort = None) -> None:
     run(_distributed(kafka=True), health_port)
 
 
+@run_app.command("orders")
+def run_orders(health_port: HealthPort = None) -> None:
+    """Kafka topic contacthub.orders.v1 -> event store (invalid orders to its .dlq)."""
+    from services.entry.workers.processes import run_orders as run
+
+    _logging()
+    run(_distributed(kafka=True), health_port)
+
+
 class ViewName(StrEnum):
     customer360 = "customer360"
     identity = "identity"
     complaints = "complaints"
+    orders = "orders"
+    consent = "consent"
 
 
 @run_app.command("projector")
@@ -458,6 +471,7 @@ def demo(
     from eventsourcing.persistence import IntegrityError
 
     from services.app.demo import demo_loaded, load_demo, resolve_demo_cases
+    from services.app.demo_orders import load_demo_orders
     from services.wiring.hub import build_hub
 
     hub = build_hub(_settings())
@@ -485,6 +499,16 @@ def demo(
             return
         progress.remove_task(task)
         console.print(f"recorded {customers} customers with {loaded.interactions} interactions")
+        task = progress.add_task("recording orders", total=None)
+        ordered = load_demo_orders(
+            hub.store,
+            loaded.customer_ids,
+            seed=seed,
+            now=datetime.now(UTC),
+            progress=lambda n: progress.advance(task, n),
+        )
+        progress.remove_task(task)
+        console.print(f"recorded {ordered} orders")
         task = progress.add_task("opening complaint cases", total=None)
         intake = hub.complaints.intake
         intake.catch_up()
@@ -882,6 +906,39 @@ def audit_show(
         customer_id=customer_id,
     )
     print(found.model_dump_json(indent=2))
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, one row per order line.")
+    ],
+) -> None:
+    """Import an order history: columns order_id, customer_id | email | phone,
+    ordered_at (ISO 8601 with zone), currency, sku, name, category, quantity,
+    unit_price; consecutive rows of one order_id are one order. Re-importing
+    records nothing twice; malformed orders are listed and skipped (exit code 1)."""
+    from services.app.orders.importer import parse
+    from services.wiring.hub import build_hub
+
+    hub = build_hub(_settings(), parts=("store", "order_importer"))
+    with file.open("rb") as raw:
+        total = sum(1 for _ in raw) - 1  # the header
+    with _progress() as progress, file.open(newline="", encoding="utf-8-sig") as source:
+        task = progress.add_task("importing order lines", total=max(total, 0))
+        report = hub.order_importer.run(parse(source), progress=lambda n: progress.advance(task, n))
+    for error in report.errors[:50]:
+        console.print(f"[red]{error}[/red]")
+    if len(report.errors) > 50:
+        console.print(f"[red]... and {len(report.errors) - 50} more[/red]")
+    console.print(
+        f"imported {report.orders} orders ({report.lines} lines), {report.duplicates} "
+        f"recorded before, {report.customers_created} new customers, "
+        f"{len(report.errors)} skipped"
+    )
+    print(f"{report.orders} {report.lines} {report.duplicates} {len(report.errors)}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @dev_app.command("sign-twilio")

@@ -187,6 +187,19 @@ class Settings(BaseSettings):
         description="Our sender address for outbound email (its domain names Message-IDs).",
     )
     email_from_name: str = Field(default="", description="Display name on outbound email.")
+    # Analytics (docs/analytics.md) -------------------------------------------------
+    abc_window_months: int = Field(
+        default=12, ge=1, le=120, description="ABC analysis: months of revenue that count."
+    )
+    abc_limits: str = Field(
+        default="80,15,5", description="ABC class limits as revenue shares in percent: A,B,C."
+    )
+    churn_factor: float = Field(
+        default=3.0,
+        gt=1,
+        description="Churn risk: flagged when the days since the last order exceed this "
+        "many times the customer's usual interval.",
+    )
     email_thread_window_days: float = Field(
         default=30,
         gt=0,
@@ -252,6 +265,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("CONTACTHUB_PUBLIC_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("abc_limits")
+    @classmethod
+    def _abc_limits(cls, value: str) -> str:
+        from domain.valuation import AbcLimits
+
+        AbcLimits.parse(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("smtp_listen")
     @classmethod

@@ -32,6 +32,7 @@ from domain.consent import QuietHours
 from domain.erasure import RetentionPolicy
 from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
+from domain.valuation import AbcLimits
 from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
 from projections.complaints import (
     CaseFilter,
@@ -42,6 +43,7 @@ from projections.complaints import (
     CustomerCaseIndexPostgres,
     CustomerCaseIndexSQLite,
 )
+from projections.consent import ConsentIndex, ConsentIndexPostgres, ConsentIndexSQLite
 from projections.customer360 import Customer360, Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndex, IdentityIndexPostgres, IdentityIndexSQLite
 from projections.knowledge import KnowledgeBase, KnowledgeBasePostgres, KnowledgeBaseSQLite
@@ -50,7 +52,12 @@ from projections.opportunities import (
     OpportunitiesPostgres,
     OpportunitiesSQLite,
 )
+from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
 from projections.view import SqlView
+from services.app.analytics.reports import Reports
+from services.app.analytics.segments import Segments, SegmentSources
+from services.app.analytics.suggestions import Suggestions
+from services.app.analytics.valuations import Valuations
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
 from services.app.erasure import Erasure, Retention
@@ -64,6 +71,8 @@ from services.app.operative.appointments import AppointmentBook
 from services.app.operative.knowledge import KnowledgeDesk
 from services.app.operative.opportunities import OpportunityDesk
 from services.app.operative.reminders import AppointmentReminders
+from services.app.orders.book import OrderBook
+from services.app.orders.importer import OrderImporter
 from services.app.outbound.calls import Calls
 from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
@@ -83,6 +92,7 @@ from services.infra.eventstore.store import construct_factory, store_location
 from services.infra.follower import Follower
 from services.infra.kafka.bus import KafkaBus
 from services.infra.locks import schema_lock
+from services.infra.segments import SavedSegment, SegmentTable
 from services.infra.settings import Settings
 from services.infra.shadow import shadow_datastore
 from services.infra.sql import SqlRunner
@@ -116,6 +126,8 @@ class Views:
     opportunities: Opportunities
     appointments: Appointments
     knowledge: KnowledgeBase
+    orders: OrderHistory
+    consent: ConsentIndex
 
     @property
     def all(self) -> list[SqlView]:
@@ -126,6 +138,8 @@ class Views:
             self.opportunities,
             self.appointments,
             self.knowledge,
+            self.orders,
+            self.consent,
         ]
 
 
@@ -516,6 +530,64 @@ class Hub:
     def consent(self) -> ConsentBook:
         return ConsentBook(self.store, self.recorder, self._now)
 
+    # Orders and analytics ------------------------------------------------------------
+
+    @part
+    def orders(self) -> OrderBook:
+        """Orders from a shop or ERP, one at a time (API, Kafka)."""
+        return OrderBook(
+            self.store,
+            self.recorder,
+            address_secret=self.address_secret,
+            default_region=self.settings.default_region,
+            clock=self._now,
+        )
+
+    @part
+    def order_importer(self) -> OrderImporter:
+        """An order history in bulk (the CSV import)."""
+        return OrderImporter(self.orders)
+
+    @part
+    def valuations(self) -> Valuations:
+        """ABC, RFM, churn and value over time over the orders read model."""
+        settings = self.settings
+        return Valuations(
+            self.views.orders,
+            window_months=settings.abc_window_months,
+            limits=AbcLimits.parse(settings.abc_limits),
+            churn_factor=settings.churn_factor,
+            clock=self._now,
+        )
+
+    @part
+    def suggestions(self) -> Suggestions:
+        """Cross- and up-selling from item-to-item co-occurrence."""
+        return Suggestions(self.views.orders)
+
+    @part
+    def segments(self) -> Segments:
+        """Saved filters over profile, behaviour, classification, complaints, consent."""
+        views = self.views
+        db = self.db
+        with self.schema_lock():
+            table = SegmentTable(db)
+        sources = SegmentSources(
+            views.customer360,
+            views.identity,
+            views.orders,
+            views.complaints,
+            views.consent,
+            self.valuations,
+        )
+        return Segments(table, sources, SavedSegment, self._now)
+
+    @part
+    def reports(self) -> Reports:
+        """Complaint rate by product, channel mix, revenue by class."""
+        views = self.views
+        return Reports(views.orders, views.complaints, views.customer360, self.valuations)
+
     # Complaints ----------------------------------------------------------------------
 
     @part
@@ -592,6 +664,8 @@ EVERYTHING = (
     "knowledge",
     "reminders",
     "erasure",
+    "orders",
+    "segments",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -623,6 +697,8 @@ API_PARTS = (
     "appointments",
     "knowledge",
     "erasure",
+    "orders",
+    "segments",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
@@ -666,6 +742,8 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
             OpportunitiesSQLite(datastore, db=db),
             AppointmentsSQLite(datastore, db=db),
             KnowledgeBaseSQLite(datastore, db=db),
+            OrderHistorySQLite(datastore, db=db),
+            ConsentIndexSQLite(datastore, db=db),
         )
     db = SqlRunner(datastore, "postgres")
     return Views(
@@ -676,6 +754,8 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
         OpportunitiesPostgres(datastore, db=db),
         AppointmentsPostgres(datastore, db=db),
         KnowledgeBasePostgres(datastore, db=db),
+        OrderHistoryPostgres(datastore, db=db),
+        ConsentIndexPostgres(datastore, db=db),
     )
 
 

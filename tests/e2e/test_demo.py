@@ -61,6 +61,11 @@ def test_the_demo_history_ends_now_and_its_open_cases_are_mostly_within_their_sl
             for c in hub.views.customer360.search("", None, 1000)
         )
         assert newest > datetime.now(UTC) - timedelta(days=1)
+        # Orders too, for the analytics: most customers buy, a few buy most.
+        buyers = hub.views.orders.customer_totals("", "9999")
+        assert 0.5 * 120 < len(buyers) < 120
+        revenue = sorted((int(b["revenue_cents"]) for b in buyers), reverse=True)
+        assert sum(revenue[: len(revenue) // 5]) > 0.4 * sum(revenue)
         before = hub.store.max_notification_id()
         # A second run sees that this sample is loaded before it starts anything.
         sample = {"customers": 120, "interactions": 1200, "secret": hub.address_secret}
@@ -69,6 +74,7 @@ def test_the_demo_history_ends_now_and_its_open_cases_are_mostly_within_their_sl
     finally:
         hub.close()
     assert "recorded 120 customers with 1200 interactions" in first.stderr
+    assert "orders" in first.stderr
 
     again = run_demo(data_dir, database_url)
     assert "already loaded" in again.stderr

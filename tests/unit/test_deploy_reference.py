@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 from projections.complaints import ComplaintQueues
+from projections.consent import ConsentIndex
 from projections.customer360 import Customer360
 from projections.identity import IdentityIndex
+from projections.orders import OrderHistory
 from services.entry.cli import ViewName
 from services.infra.settings import Settings
 
@@ -45,7 +47,13 @@ def test_the_manifests_parse_and_use_known_variables_only() -> None:
 
 # What `contacthub run projector --view NAME` projects; the process that projects
 # `complaints` also runs the complaint intake and the SLA clock (processes.py).
-READ_MODELS = {Customer360.name, IdentityIndex.name, ComplaintQueues.name}
+READ_MODELS = {
+    Customer360.name,
+    IdentityIndex.name,
+    ComplaintQueues.name,
+    OrderHistory.name,
+    ConsentIndex.name,
+}
 COMPLAINT_CLOCK_VIEW = ComplaintQueues.name
 
 

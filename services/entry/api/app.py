@@ -22,6 +22,7 @@ from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
 from services.entry.api.routes import (
     access_log,
+    analytics,
     appointments,
     audit,
     briefing,
@@ -39,6 +40,9 @@ from services.entry.api.routes import (
     letters,
     merges,
     opportunities,
+    orders,
+    reports,
+    segments,
     stream,
     twilio_voice,
     twilio_webhooks,
@@ -65,6 +69,10 @@ API_ROUTERS = (
     calls.router,
     letters.router,
     consent.router,
+    orders.router,
+    analytics.router,
+    segments.router,
+    reports.router,
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,

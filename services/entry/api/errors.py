@@ -22,6 +22,9 @@ from domain.knowledge import ArticleNotFound, StaleRevision
 from domain.letters import UnknownLetter
 from domain.messages import UnknownInteraction
 from domain.opportunities import IllegalStageChange, OpportunityNotFound
+from domain.orders import OrderRefused, UnknownOrder
+from domain.segments import InvalidFilter
+from services.app.analytics.segments import UnknownSegment
 from services.app.complaints.canned_responses import UnknownTemplate
 from services.app.complaints.desk import CommandConflict
 from services.app.errors import CommandRefused, CustomerNotFound
@@ -29,6 +32,7 @@ from services.app.operative.streams import StreamConflict
 from services.infra.bus import BusUnavailable
 from services.infra.eventstore.keys import KeyErased
 from services.infra.eventstore.store import IntegrityError
+from services.infra.segments import SegmentNameTaken
 
 # How long a provider should wait before retrying an event we could not record.
 RETRY_AFTER_SECONDS = 5
@@ -56,6 +60,13 @@ ANSWERS: dict[type[Exception], Answer] = {
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # Times that make no appointment (an end before the start, an unknown zone).
     InvalidAppointmentTimes: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    UnknownOrder: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no order {exc}"),
+    # An order or return that contradicts itself or its order (two lines of
+    # one sku, more returned than kept): malformed, the detail says where.
+    OrderRefused: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    InvalidFilter: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    UnknownSegment: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no segment {exc}"),
+    SegmentNameTaken: Answer(status.HTTP_409_CONFLICT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),

@@ -8,6 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from services.entry.api.analytics_schemas import (
+    BuyingBehaviour,
+    Classification,
+    SuggestionList,
+)
+
 
 class ChannelAddress(BaseModel):
     channel: str
@@ -115,6 +121,9 @@ class Customer360(CustomerSummary):
     merged: list[MergedCustomer] = Field(
         default=[], description="The customers merged into this one (merges in force)."
     )
+    buying: BuyingBehaviour = Field(description="What the customer bought (orders, returns).")
+    classification: Classification = Field(description="ABC class, RFM scores, churn risk.")
+    suggestions: SuggestionList = Field(description="Products to offer (cross- and up-selling).")
 
 
 class SearchResult(BaseModel):

@@ -154,3 +154,14 @@ def run_publisher(settings: Settings, health_port: int | None = None) -> None:
     publisher = EventPublisher(settings, store, positions)
     health = (health_port, publisher.heartbeat, store) if health_port else None
     until_signalled(publisher.run, health=health)
+
+
+def run_orders(settings: Settings, health_port: int | None = None) -> None:
+    """The orders topic -> the event store (services/entry/workers/order_consumer.py)."""
+    from services.entry.workers.order_consumer import OrderConsumer
+
+    check_distributed(settings, kafka=True)
+    hub = build_hub(settings, parts=("store", "orders"))
+    consumer = OrderConsumer(settings, hub.orders)
+    health = (health_port, consumer.heartbeat, hub.store) if health_port else None
+    until_signalled(consumer.run, health=health)

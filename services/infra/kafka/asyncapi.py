@@ -26,7 +26,7 @@ from services.infra.kafka.codec import (
     POSITION_HEADER,
     TYPE_HEADER,
 )
-from services.infra.kafka.topics import DLQ_SUFFIX, EVENTS, INTERACTIONS
+from services.infra.kafka.topics import DLQ_SUFFIX, EVENTS, INTERACTIONS, ORDERS
 
 
 def _union(types: Sequence[type[Event]]) -> Any:
@@ -38,7 +38,7 @@ def _union(types: Sequence[type[Event]]) -> Any:
 def asyncapi_document(version: str = "1") -> dict[str, Any]:
     broker = KafkaBroker(
         "kafka:9092",
-        description="contacthub's Kafka topics: provider intake and the domain event stream.",
+        description="contacthub's Kafka topics: provider intake, the domain event stream, orders.",
     )
     intake = [t for t in EVENT_TYPES.values() if issubclass(t, InboundEvent | SmsStatusChanged)]
     broker.publisher(
@@ -74,6 +74,26 @@ def asyncapi_document(version: str = "1") -> dict[str, Any]:
             "event's position in the store's log)."
         ),
         schema=_union(list(EVENT_TYPES.values())),
+    )
+    broker.publisher(
+        ORDERS,
+        title=ORDERS,
+        description=(
+            "Orders from a shop or ERP, consumed by `contacthub run orders`. Value: "
+            "the JSON body of `POST /api/v1/orders` (its schema is in the API's "
+            "OpenAPI document, `OrderIn`). Idempotent by `order_id`: send again freely."
+        ),
+        schema=bytes,
+    )
+    broker.publisher(
+        ORDERS + DLQ_SUFFIX,
+        title=ORDERS + DLQ_SUFFIX,
+        description=(
+            "Orders that are not valid, unchanged (key and value), with headers "
+            f"`{ERROR_HEADER}` (the reason, naming the fields), `{ORIGIN_TOPIC_HEADER}`, "
+            f"`{ORIGIN_PARTITION_HEADER}` and `{ORIGIN_OFFSET_HEADER}`."
+        ),
+        schema=bytes,
     )
     spec = AsyncAPI(
         broker,

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 INTERACTIONS = "contacthub.interactions.v1"
 EVENTS = "contacthub.events.v1"
+# Orders from a shop or ERP, the JSON of POST /api/v1/orders (docs/analytics.md).
+ORDERS = "contacthub.orders.v1"
+ORDERS_GROUP = "contacthub-orders"
 DLQ_SUFFIX = ".dlq"
 RECORDER_GROUP = "contacthub-recorder"
 
@@ -30,6 +33,9 @@ class Topics:
     interactions_dlq: str
     events: str
     recorder_group: str
+    orders: str
+    orders_dlq: str
+    orders_group: str
 
     @classmethod
     def of(cls, settings: Settings) -> Topics:
@@ -39,11 +45,20 @@ class Topics:
             interactions_dlq=prefix + INTERACTIONS + DLQ_SUFFIX,
             events=prefix + EVENTS,
             recorder_group=prefix + RECORDER_GROUP,
+            orders=prefix + ORDERS,
+            orders_dlq=prefix + ORDERS + DLQ_SUFFIX,
+            orders_group=prefix + ORDERS_GROUP,
         )
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (self.interactions, self.interactions_dlq, self.events)
+        return (
+            self.interactions,
+            self.interactions_dlq,
+            self.events,
+            self.orders,
+            self.orders_dlq,
+        )
 
 
 def tracking_name(topic: str, partition: int) -> str:

@@ -19,6 +19,12 @@ from services.app.interactions import Attachment
 from services.app.outbound.email import EmailDraft
 from services.app.outbound.pipeline import SendOutcome
 from services.entry.api import schemas
+from services.entry.api.analytics_schemas import (
+    BuyingBehaviour,
+    SuggestionList,
+    classification_of,
+    suggestions_of,
+)
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settle
 from services.infra.auth import Principal
@@ -180,6 +186,9 @@ def load_360(
         counts=[schemas.ChannelCount.model_validate(c) for c in found["counts"]],
         timeline=page_of(found["timeline"], limit),
         merged=[schemas.MergedCustomer.model_validate(m) for m in found["merged"]],
+        buying=BuyingBehaviour.of(hub.views.orders.behaviour_of(customer_id)),
+        classification=classification_of(hub.valuations.snapshot(), str(customer_id)),
+        suggestions=suggestions_of(*hub.suggestions.for_customer(customer_id)),
     )
 
 
@@ -196,6 +205,29 @@ async def customer_360(
     as_of: AsOf = None,
 ) -> schemas.Customer360:
     found = await anyio.to_thread.run_sync(load_360, hub, principal, customer_id, limit, as_of)
+    if found is None:
+        raise CustomerNotFound(str(customer_id))
+    return found
+
+
+def load_suggestions(hub: Hub, customer_id: UUID, limit: int) -> SuggestionList | None:
+    if hub.views.customer360.customer(customer_id) is None:
+        return None
+    return suggestions_of(*hub.suggestions.for_customer(customer_id, limit))
+
+
+@router.get(
+    "/customers/{customer_id}/suggestions",
+    summary="Products to offer the customer: what customers with similar baskets bought",
+    responses={404: {"description": "No such customer"}},
+)
+async def customer_suggestions(
+    hub: HubDep,
+    _: PrincipalDep,
+    customer_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> SuggestionList:
+    found = await anyio.to_thread.run_sync(load_suggestions, hub, customer_id, limit)
     if found is None:
         raise CustomerNotFound(str(customer_id))
     return found

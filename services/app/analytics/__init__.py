@@ -1,0 +1,1 @@
+"""Analytics over the order history: valuation (ABC, RFM, churn), suggestions."""

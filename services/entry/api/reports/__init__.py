@@ -1,0 +1,1 @@
+"""Reports rendered for the API: CSV and server-side SVG charts."""

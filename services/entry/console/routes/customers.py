@@ -62,7 +62,7 @@ def customer_page_data(hub: Hub, principal: Principal, customer_id: UUID) -> dic
     cases = hub.views.complaints.cases(CaseFilter(customer_id=customer_id, state="open"), 20)
     return {
         "customer": found,
-        "consent": hub.consent.current(customer_id),
+        "consent": hub.consent.current(customer_id).channels,
         "cases": cases,
         "after": hub.store.max_notification_id(),
     }

@@ -541,6 +541,10 @@ class Hub:
             address_secret=self.address_secret,
             default_region=self.settings.default_region,
             clock=self._now,
+            # An order from the customer wins their open opportunity (built on first order).
+            on_placed=lambda customer_id, order_id: self.opportunities.close_by_order(
+                customer_id, order_id
+            ),
         )
 
     @part

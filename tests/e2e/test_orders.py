@@ -223,3 +223,30 @@ def test_a_csv_history_imports_once_and_the_behaviour_matches_the_raw_orders(
     for email, buying in seen.items():
         [found] = api.get("/customers", params={"q": email}).json()["items"]
         assert api.get(f"/customers/{found['customer_id']}").json()["buying"] == buying
+
+
+def test_an_order_wins_the_customers_open_opportunity(hub: Hub, api: Any) -> None:
+    """The hook between orders and the pipeline: a new order closes the customer's
+    open opportunity as won, naming the order; the same order again changes nothing."""
+    first = api.post(
+        "/orders", json=an_order("W-1", {"email": "won@example.org"}, T0, ("s-1", "tea", 1, "3.00"))
+    )
+    assert first.status_code == 201, first.text
+    customer_id = first.json()["customer_id"]
+    opened = api.post(
+        "/opportunities", json={"customer_id": customer_id, "title": "Ausbau", "value": "80.00"}
+    )
+    assert opened.status_code == 201, opened.text
+    opportunity = opened.json()["opportunity_id"]
+    assert api.get(f"/opportunities/{opportunity}").json()["stage"] == "new"
+
+    order = an_order(
+        "W-2", {"customer_id": customer_id}, T0 + timedelta(days=1), ("s-2", "pump", 1, "80.00")
+    )
+    assert api.post("/orders", json=order).status_code == 201
+    settle(hub)
+    won = api.get(f"/opportunities/{opportunity}").json()
+    assert (won["stage"], won["order_id"]) == ("won", "W-2"), won
+    before = hub.store.max_notification_id()
+    assert api.post("/orders", json=order).status_code == 200
+    assert hub.store.max_notification_id() == before

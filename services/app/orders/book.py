@@ -7,6 +7,7 @@ races; on a conflict the decision is taken again on fresh state.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,9 @@ from services.app.orders.customers import CustomerRef, address_of, owners, requi
 from services.infra.eventstore import EventStore
 
 MAX_ATTEMPTS = 8
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,20 +53,30 @@ class OrderBook:
         address_secret: bytes,
         default_region: str,
         clock: Callable[[], datetime],
+        on_placed: Callable[[UUID, str], object] | None = None,
     ) -> None:
         self.store = store
         self.recorder = recorder
         self.secret = address_secret
         self.region = default_region
         self.clock = clock
+        # Told of each new order (customer, order id): an order wins the
+        # customer's open opportunity (the operative desk's close_by_order).
+        self.on_placed = on_placed
 
     def place(self, order: OrderIn, *, source: str = "api") -> OrderRecorded:
         orders.check_lines(order.lines)
         for _ in range(MAX_ATTEMPTS):
             try:
-                return self._place_once(order, source)
+                placed = self._place_once(order, source)
             except IntegrityError:
                 continue  # a concurrent first contact or the same order: decide again
+            if placed.created and self.on_placed is not None:
+                try:
+                    self.on_placed(placed.customer_id, order.order_id)
+                except Exception:  # the order is recorded; its follow-up must not undo the answer
+                    log.exception("order %s: closing an opportunity failed", order.order_id)
+            return placed
         raise IntegrityError(f"could not record order {order.order_id}")
 
     def _place_once(self, order: OrderIn, source: str) -> OrderRecorded:

@@ -72,11 +72,13 @@ API_ROUTERS = (
     orders.router,
     analytics.router,
     segments.router,
+    # Before the reports: its /reports/pipeline.svg must not be taken for
+    # /reports/{name} (routes match in the order they are added).
+    opportunities.router,
     reports.router,
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,
-    opportunities.router,
     appointments.router,
     briefing.router,
     knowledge.router,

@@ -14,6 +14,7 @@ from services.entry.console.auth import ConsoleRefusal, LoginRequired, session_p
 from services.entry.console.rendering import render
 from services.entry.console.routes import (
     admin,
+    canned,
     customers,
     dashboard,
     interactions,
@@ -31,6 +32,7 @@ ROUTERS = (
     interactions.router,
     dashboard.router,
     admin.router,
+    canned.router,
 )
 
 

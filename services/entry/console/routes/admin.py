@@ -45,14 +45,15 @@ async def users_page(
     request: Request,
     principal: Principal,
     *,
-    done: str | None = None,
     refusal: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     hub: Hub = request.app.state.hub
     data = await anyio.to_thread.run_sync(users_data, hub)
-    context = {**data, "done": done, "refusal": refusal}
-    return render(request, "admin_users.html.j2", context, principal=principal, status_code=status_code)
+    context = {**data, "refusal": refusal}
+    return render(
+        request, "admin_users.html.j2", context, principal=principal, status_code=status_code
+    )
 
 
 @router.get(PAGE)

@@ -88,13 +88,9 @@ def main() -> None:
     cli = str(VENV_BIN / "contacthub")
     with tempfile.TemporaryDirectory(prefix="contacthub-console-probe-") as folder:
         env = hub_env(Path(folder) / "data", None)
-        subprocess.run(
-            [cli, "demo", "--customers", str(args.customers)]
-            + ["--interactions", str(args.interactions)],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        demo = [cli, "demo", "--customers", str(args.customers)]
+        demo += ["--interactions", str(args.interactions)]
+        subprocess.run(demo, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(
             [cli, "user", "create", SUPERVISOR[0], "--role", "supervisor"],
             env=env,
@@ -106,19 +102,22 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         serve = [cli, "serve", "--port", str(port), "--no-access-log"]
         rows: list[tuple[str, float, float]] = []
-        with process(serve, env, base + "/healthz"):
-            with httpx.Client(base_url=base, timeout=30) as client:
-                log_in(client)
-                for name, path in main_pages(client):
-                    rows.append((name, *measure(client, path, args.requests)))
+        with (
+            process(serve, env, base + "/healthz"),
+            httpx.Client(base_url=base, timeout=30) as client,
+        ):
+            log_in(client)
+            for name, path in main_pages(client):
+                rows.append((name, *measure(client, path, args.requests)))
         trivial_port = free_port()
         trivial = [str(VENV_BIN / "uvicorn"), "bench.trivial_app:app", "--port", str(trivial_port)]
+        trivial.append("--no-access-log")
         trivial_base = f"http://127.0.0.1:{trivial_port}"
-        with process(trivial + ["--no-access-log"], env, trivial_base + "/ping"):
-            with httpx.Client(base_url=trivial_base, timeout=30) as client:
-                rows.append(
-                    ("trivial endpoint (raw limit)", *measure(client, "/ping", args.requests))
-                )
+        with (
+            process(trivial, env, trivial_base + "/ping"),
+            httpx.Client(base_url=trivial_base, timeout=30) as ping,
+        ):
+            rows.append(("trivial endpoint (raw limit)", *measure(ping, "/ping", args.requests)))
     print(
         f"demo: {args.customers} customers, {args.interactions} interactions;"
         f" {args.requests} requests per page, one client"

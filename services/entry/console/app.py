@@ -12,12 +12,28 @@ from fastapi.staticfiles import StaticFiles
 
 from services.entry.console.auth import ConsoleRefusal, LoginRequired, session_principal
 from services.entry.console.rendering import render
-from services.entry.console.routes import customers, dashboard, interactions, login, queues
+from services.entry.console.routes import (
+    admin,
+    canned,
+    customers,
+    dashboard,
+    interactions,
+    login,
+    queues,
+)
 from services.entry.console.session import SessionSigner
 from services.wiring.hub import Hub
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (login.router, queues.router, customers.router, interactions.router, dashboard.router)
+ROUTERS = (
+    login.router,
+    queues.router,
+    customers.router,
+    interactions.router,
+    dashboard.router,
+    admin.router,
+    canned.router,
+)
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,6 @@
-"""The supervisor dashboard: queue sizes, SLA compliance, channel mix, as inline SVG."""
+"""The supervisor dashboard: queue sizes, SLA compliance, channel mix, and
+complaint reasons by product (the analytics report, its SVG as the API draws it),
+as inline SVG."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from typing import Any
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from projections.complaints.figures import complaint_figures
+from services.entry.api.reports.render import as_svg
 from services.entry.console.auth import ConsoleSupervisor
 from services.entry.console.charts import bar_chart
 from services.entry.console.language import translator
@@ -22,8 +26,11 @@ router = APIRouter(include_in_schema=False)
 def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
     figures = complaint_figures(hub.views.complaints.figures_rows(), now_of(hub))
     queues = queues_by_name(hub)
+    by_product = hub.reports.complaints_by_product()
     return {
         "figures": figures,
+        # as_svg escapes every text it writes (it is served as image/svg+xml too).
+        "by_product": (by_product, Markup(as_svg(by_product))),
         "charts": [
             (
                 t["queue_sizes"],

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.entry.api.routes.customers import interaction_detail
 from services.entry.console.auth import ConsolePrincipal, ConsoleRefusal
-from services.entry.console.rendering import is_htmx, render
+from services.entry.console.rendering import is_htmx, language_of, render
+from services.entry.console.routes.canned import choices
 from services.wiring.hub import Hub
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +55,7 @@ async def interaction(
             "customer_id": row["customer_id"] if row else None,
             "srcdoc": framed(found.html) if found.html else None,
             "inline_types": INLINE_TYPES,
+            "canned": choices(hub.complaints.canned, language_of(request)),
         },
         principal=principal,
     )

@@ -23,6 +23,18 @@
       if (queue) htmx.ajax("GET", queue, { target: "#cases", swap: "innerHTML" });
     });
   }
+  // A canned response picked in an answer form fills its reply text.
+  document.querySelectorAll("select[data-canned-url]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      if (!select.value) return;
+      const target = document.getElementById(select.dataset.cannedTarget);
+      fetch(select.dataset.cannedUrl + encodeURIComponent(select.value), {
+        credentials: "same-origin", headers: { "Accept": "text/plain" } })
+        .then(function (answer) { return answer.ok ? answer.text() : Promise.reject(answer.status); })
+        .then(function (text) { target.value = text; target.focus(); })
+        .catch(function () { select.setCustomValidity("!"); select.reportValidity(); });
+    });
+  });
   if (queue) {
     // j/k move between cases, c claims, r resolves, n claims the next one.
     document.addEventListener("keydown", function (e) {

@@ -644,42 +644,7 @@ class Hub:
         )
 
 
-# What each process builds at start-up (the rest, if ever used, on first use).
-EVERYTHING = (
-    "store",
-    "views",
-    "projector",
-    "bus",
-    "tokens",
-    "messaging",
-    "email",
-    "letters",
-    "calls",
-    "consent",
-    "history",
-    "email_gateway",
-    "mailgun_tokens",
-    "complaints",
-    "interactions",
-    "access_log",
-    "exports",
-    "opportunities",
-    "appointments",
-    "knowledge",
-    "reminders",
-    "erasure",
-    "orders",
-    "segments",
-)
-# `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
-GATEWAY_PARTS = (
-    "store",
-    "bus",
-    "address_secret",
-    "voice_script",
-    "email_gateway",
-    "mailgun_tokens",
-)
+# What each process builds at start-up.
 # `contacthub run api`: the agent API over the read models; commands append.
 API_PARTS = (
     "store",
@@ -704,6 +669,18 @@ API_PARTS = (
     "orders",
     "segments",
 )
+# `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
+GATEWAY_PARTS = (
+    "store",
+    "bus",
+    "address_secret",
+    "voice_script",
+    "email_gateway",
+    "mailgun_tokens",
+)
+# `contacthub serve`: the API, the gateway's webhook parts and the reminders,
+# in one process (the other parts, if ever used, are built on first use).
+EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders")
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
 PROJECTOR_PARTS = ("store", "views", "projector")

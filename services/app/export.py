@@ -20,6 +20,7 @@ from uuid import UUID
 
 import orjson
 
+from adapters.voice.recordings import RecordingUnavailable
 from domain.consent import consent_by_purpose
 from events import (
     ChannelAddressLinked,
@@ -132,14 +133,17 @@ class CustomerExports:
         attachments = []
         for n, meta in enumerate(content.attachments):
             path = zip_name(interaction_id, n, meta.name)
-            found = self.interactions.attachment(interaction_id, n)
+            try:
+                found = self.interactions.attachment(interaction_id, n)
+            except RecordingUnavailable:
+                found = None  # listed without its file; the export says "file": null
             if found is not None:
                 files[path] = found.data
             attachments.append(
                 {
                     "name": meta.name,
                     "content_type": meta.content_type,
-                    "size": meta.size,
+                    "size": found.meta.size if found is not None else meta.size,
                     "sha256": meta.sha256,
                     "file": path if found is not None else None,
                 }

@@ -1,21 +1,25 @@
-"""Reading one interaction whole: its full text and, for an email, the
-sanitised HTML and the attachments.
+"""Reading one interaction whole: its full text, an email's sanitised HTML,
+and its files: an email's attachments, a letter's PDF or scan, a call's
+recordings.
 
 The timeline keeps a one-line summary; the whole content lives in the
 interaction's own stream, read through the event store (so it is decrypted
 with the customer's key, and reads as erased once that key is destroyed).
-Attachment bytes live in the blob store: by their own hash (Mailgun's files,
-what we send), or inside the raw message of an email that came over SMTP.
+File bytes live in the blob store: by their own hash (Mailgun's files, what we
+send, letters both ways), or inside the raw message of an email that came over
+SMTP. A call's recording stays with Twilio and is fetched when it is played.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from adapters.email import mime
+from adapters.voice.recordings import CONTENT_TYPE as RECORDING_TYPE
 from events import (
     CallPlaced,
     ConsentChanged,
@@ -25,6 +29,7 @@ from events import (
     Event,
     LetterReceived,
     LetterSent,
+    RecordingAttached,
     SmsReceived,
     SmsSent,
     TranscriptAttached,
@@ -34,31 +39,65 @@ from services.infra.eventstore import EventStore
 
 
 @dataclass(frozen=True)
+class InteractionFile:
+    """One file of an interaction. `sha256` names its blob; a recording has
+    none (Twilio holds it, `recording_sid` names it) and no known `size`."""
+
+    name: str
+    content_type: str
+    size: int | None
+    sha256: str | None
+    recording_sid: str | None = None
+
+
+@dataclass(frozen=True)
 class InteractionContent:
     """`body`: the whole plain text (an email's, a message's, a letter's, a
     call's transcript), None if there is none (yet); `html`: an email's
-    sanitised HTML part."""
+    sanitised HTML part; `attachments`: its files, in a stable order."""
 
     body: str | None
     html: str | None = None
-    attachments: tuple[EmailAttachment, ...] = ()
+    attachments: tuple[InteractionFile, ...] = ()
+
+
+SCAN_SUFFIXES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
+def _email_file(meta: EmailAttachment) -> InteractionFile:
+    return InteractionFile(meta.name, meta.content_type, meta.size, meta.sha256)
+
+
+def _letter_file(name: str, content_type: str, sha256: str) -> InteractionFile:
+    # The size is the blob's; `Interactions.content` fills it in.
+    return InteractionFile(name, content_type, None, sha256)
 
 
 def content_of(stream: Sequence[Event]) -> InteractionContent:
     """The content an interaction's events carry (pure)."""
     transcript: str | None = None
+    recordings: dict[str, InteractionFile] = {}
     for event in stream:
         if isinstance(event, EmailReceived | EmailSent):
-            return InteractionContent(event.text, event.html or None, event.attachments)
+            files = tuple(_email_file(a) for a in event.attachments)
+            return InteractionContent(event.text, event.html or None, files)
         if isinstance(event, SmsReceived | SmsSent):
             return InteractionContent(event.body)
         if isinstance(event, LetterReceived):
-            return InteractionContent(event.text or None)
+            suffix = SCAN_SUFFIXES.get(event.content_type, "tiff")
+            scan = _letter_file(f"scan.{suffix}", event.content_type, event.document_sha256)
+            return InteractionContent(event.text or None, attachments=(scan,))
         if isinstance(event, LetterSent):
-            return InteractionContent(event.body)
+            pdf = _letter_file("letter.pdf", "application/pdf", event.document_sha256)
+            return InteractionContent(event.body, attachments=(pdf,))
         if isinstance(event, TranscriptAttached) and event.status == "completed":
             transcript = event.text  # the latest completed transcription wins
-    return InteractionContent(transcript)
+        if isinstance(event, RecordingAttached):
+            sid = event.provider_recording_id  # a repeated callback is one recording
+            recordings.setdefault(
+                sid, InteractionFile(f"{sid}.wav", RECORDING_TYPE, None, None, recording_sid=sid)
+            )
+    return InteractionContent(transcript, attachments=tuple(recordings.values()))
 
 
 @dataclass(frozen=True)
@@ -103,17 +142,35 @@ def consent_proof(intent: Event, customer_history: Sequence[Event]) -> ConsentPr
 
 @dataclass(frozen=True)
 class Attachment:
-    meta: EmailAttachment
+    meta: InteractionFile
     data: bytes
 
 
+class RecordingSource(Protocol):
+    """Where call recordings are (Twilio): the audio, None if it is gone."""
+
+    def fetch(self, recording_sid: str) -> bytes | None: ...
+
+
 class Interactions:
-    def __init__(self, store: EventStore, blobs: BlobStore) -> None:
+    def __init__(
+        self, store: EventStore, blobs: BlobStore, recordings: RecordingSource | None = None
+    ) -> None:
         self.store = store
         self.blobs = blobs
+        self.recordings = recordings
 
     def content(self, interaction_id: UUID) -> InteractionContent:
-        return content_of(self.store.stream(interaction_id))
+        content = content_of(self.store.stream(interaction_id))
+        if not any(f.size is None and f.sha256 for f in content.attachments):
+            return content
+        return replace(content, attachments=tuple(map(self._sized, content.attachments)))
+
+    def _sized(self, file: InteractionFile) -> InteractionFile:
+        if file.size is not None or file.sha256 is None:
+            return file
+        data = self.blobs.get(file.sha256)
+        return replace(file, size=len(data)) if data is not None else file
 
     def consent(self, interaction_id: UUID) -> ConsentProof | None:
         """The consent an outbound interaction relied on; None for inbound ones."""
@@ -125,16 +182,25 @@ class Interactions:
         return consent_proof(stream[0], self.store.stream(customer_id))
 
     def attachment(self, interaction_id: UUID, index: int) -> Attachment | None:
-        """The email's attachment at `index` (0-based), or None if there is none."""
+        """The file at `index` (0-based, as `content` lists them), or None if
+        there is none. A recording Twilio cannot deliver raises
+        `RecordingUnavailable` (it is there, only not now)."""
         stream = self.store.stream(interaction_id)
-        email = next((e for e in stream if isinstance(e, EmailReceived | EmailSent)), None)
-        if email is None or not 0 <= index < len(email.attachments):
+        files = content_of(stream).attachments
+        if not 0 <= index < len(files):
             return None
-        meta = email.attachments[index]
+        meta = files[index]
+        if meta.recording_sid is not None:
+            if self.recordings is None:
+                return None  # no Twilio account configured to fetch it with
+            audio = self.recordings.fetch(meta.recording_sid)
+            return Attachment(replace(meta, size=len(audio)), audio) if audio else None
+        assert meta.sha256 is not None
         data = self.blobs.get(meta.sha256)
-        if data is None and isinstance(email, EmailReceived) and email.raw_sha256:
+        email = next((e for e in stream if isinstance(e, EmailReceived)), None)
+        if data is None and email is not None and email.raw_sha256:
             data = self._from_raw(email.raw_sha256, meta.sha256)
-        return Attachment(meta, data) if data is not None else None
+        return Attachment(replace(meta, size=len(data)), data) if data is not None else None
 
     def _from_raw(self, raw_sha256: str, sha256: str) -> bytes | None:
         """An attachment's bytes from the raw message it arrived in."""

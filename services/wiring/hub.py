@@ -26,6 +26,7 @@ from adapters.email.sender import RelayConfig, SmtpEmailSender
 from adapters.post.provider import OutboxProvider
 from adapters.sms.sender import TwilioMessageSender
 from adapters.sms.translate import WHATSAPP
+from adapters.voice.recordings import TwilioRecordings
 from adapters.voice.sender import TwilioCallPlacer
 from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
@@ -468,6 +469,7 @@ class Hub:
             self.recorder,
             self.outbound,
             OutboxProvider(settings.data_dir / "outbox"),
+            self.blobs,
             address_secret=self.address_secret,
             sender_line=settings.letter_sender,
             signature=settings.letter_signature,
@@ -492,7 +494,7 @@ class Hub:
     @part
     def interactions(self) -> Interactions:
         """An interaction's whole content (text, HTML, attachments), from its stream."""
-        return Interactions(self.store, self.blobs)
+        return Interactions(self.store, self.blobs, twilio_recordings(self.settings))
 
     @part
     def exports(self) -> CustomerExports:
@@ -768,6 +770,14 @@ def build_hub(
 def twilio_sender(settings: Settings) -> TwilioMessageSender | None:
     if settings.twilio_account_sid and settings.twilio_auth_token:
         return TwilioMessageSender(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
+        )
+    return None
+
+
+def twilio_recordings(settings: Settings) -> TwilioRecordings | None:
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return TwilioRecordings(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base
         )
     return None

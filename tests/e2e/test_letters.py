@@ -200,7 +200,9 @@ def test_an_inbound_scan_registered_twice_is_one_letter_found_by_its_text(
     assert letter["direction"] == "inbound" and letter["provider_id"] == "scan-2025-0001"
     assert "widerrufe ich den Vertrag Nr. 4711" in letter["text"]
     whole = api.get(f"/interactions/{letter['interaction_id']}").json()
-    assert whole["body"] == letter["text"] and whole["attachments"] == []
+    assert whole["body"] == letter["text"]
+    # The scan itself is the letter's file (tests/e2e/test_interaction_files.py).
+    assert [a["name"] for a in whole["attachments"]] == ["scan.pdf"]
 
     found = api.get("/customers", params={"q": "Vertrag Nr. 4711"}).json()["items"]
     assert [c["customer_id"] for c in found] == [customer_id]

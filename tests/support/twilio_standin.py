@@ -17,11 +17,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import math
 import re
 import secrets
 import threading
+import wave
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +38,9 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 API_VERSION = "2010-04-01"
+_RECORDING = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.wav$"
+)
 _ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<resource>Messages|Calls)\.json$")
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 # Channel addresses Twilio accepts in To besides a bare E.164 number.
@@ -111,6 +116,7 @@ class TwilioStandIn:
         self._requests: list[RecordedRequest] = []
         self._rejected: list[RejectedRequest] = []
         self._failures: deque[_TwilioError] = deque()
+        self._recordings: dict[str, bytes] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -184,6 +190,14 @@ class TwilioStandIn:
                 return recorded
         raise KeyError(sid)
 
+    def add_recording(self, sid: str, seconds: float = 1.0) -> bytes:
+        """Holds a recording's media (a WAV tone) as Twilio would after a call;
+        GET .../Recordings/{sid}.wav returns it. Returns the bytes."""
+        audio = wav_tone(seconds)
+        with self._lock:
+            self._recordings[sid] = audio
+        return audio
+
     def fail_next(self, status: int, code: int, message: str) -> None:
         """Answer the next create (message or call) with this Twilio error.
 
@@ -211,6 +225,13 @@ class TwilioStandIn:
         try:
             if not self._authorised(auth):
                 raise _TwilioError(401, 20003, "Authenticate")
+            recording = _RECORDING.match(path)
+            if method == "GET" and recording and recording["account"] == self.account_sid:
+                with self._lock:
+                    audio = self._recordings.get(recording["sid"])
+                if audio is None:
+                    raise _TwilioError(404, 20404, f"The requested resource {path} was not found")
+                return 200, audio
             match = _ROUTE.match(path)
             if match is None or match["account"] != self.account_sid:
                 raise _TwilioError(404, 20404, f"The requested resource {path} was not found")
@@ -393,9 +414,13 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = self.server.standin._handle(
             method, path, self.headers.get("Authorization"), body
         )
-        encoded = json.dumps(payload).encode("utf-8")
+        # Media (a recording) goes out as it is; resources and errors as JSON.
+        media = isinstance(payload, bytes)
+        encoded = payload if media else json.dumps(payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header(
+            "Content-Type", "audio/x-wav" if media else "application/json; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(encoded)))
         self.send_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))
         self.end_headers()
@@ -403,6 +428,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep the test output clean; rejected/requests hold what happened
+
+
+def wav_tone(seconds: float, rate: int = 8000) -> bytes:
+    """A 440 Hz tone as 8 kHz mono 16-bit PCM WAV, the shape of Twilio's recordings."""
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        sample = int(8000 * math.sin(2 * math.pi * 440 * n / rate))
+        frames += sample.to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(bytes(frames))
+    return out.getvalue()
 
 
 def _valid_message_to(to: str) -> bool:

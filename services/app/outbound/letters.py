@@ -41,6 +41,7 @@ from services.app.outbound.pipeline import (
     Planned,
     SendOutcome,
 )
+from services.infra.blobs import BlobStore
 from services.infra.eventstore import EventStore
 
 
@@ -71,6 +72,7 @@ class LetterChannel:
     """Letters out as the pipeline sends them: rendered, recorded, then handed over."""
 
     provider: PrintMailProvider
+    blobs: BlobStore
     sender_line: str
     signature: str
     clock: Callable[[], datetime]
@@ -134,6 +136,9 @@ class LetterChannel:
 
     async def deliver(self, planned: PlannedLetter, request: LetterRequest) -> Delivery:
         interaction_id = planned.events[0].originator_id
+        # The hub keeps the PDF it sent (the timeline shows it; erasure deletes
+        # it with the customer's other blobs), whatever the provider keeps.
+        await anyio.to_thread.run_sync(self.blobs.put, planned.rendered.pdf)
         try:
             submission = await anyio.to_thread.run_sync(
                 self.provider.submit, interaction_id, planned.rendered.pdf, planned.recipient_lines
@@ -158,6 +163,7 @@ class Letters:
         recorder: Recorder,
         outbound: Outbound,
         provider: PrintMailProvider,
+        blobs: BlobStore,
         *,
         address_secret: bytes,
         sender_line: str,
@@ -167,7 +173,7 @@ class Letters:
         self.store = store
         self.recorder = recorder
         self.outbound = outbound
-        self.post = LetterChannel(provider, sender_line, signature, clock)
+        self.post = LetterChannel(provider, blobs, sender_line, signature, clock)
         self.address_secret = address_secret
         self.clock = clock
 

@@ -52,9 +52,15 @@ class TimelineItem(BaseModel):
 
 
 class AttachmentOut(BaseModel):
-    name: str = Field(description="The file name the sender gave, or empty.")
+    """A file of the interaction: an email's attachment, a letter's PDF or
+    scan, a call's recording."""
+
+    name: str = Field(description="The file name the sender gave (or ours), or empty.")
     content_type: str
-    size: int = Field(description="Decoded size in bytes.")
+    size: int | None = Field(
+        description="Decoded size in bytes; null for a call recording, which Twilio holds "
+        "and the hub fetches when it is downloaded."
+    )
     url: str = Field(description="GET it (bearer auth) for the bytes.")
 
 

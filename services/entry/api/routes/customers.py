@@ -13,6 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import AwareDatetime
 
+from adapters.voice.recordings import RecordingUnavailable
 from domain.addresses import InvalidAddress, normalise_phone
 from services.app.errors import CustomerNotFound
 from services.app.interactions import Attachment
@@ -311,17 +312,24 @@ async def get_interaction(
 
 @router.get(
     "/interactions/{interaction_id}/attachments/{n}",
-    summary="An email attachment's bytes (n counts from 0, as listed in `attachments`)",
+    summary="A file's bytes: an email attachment, a letter's PDF or scan, a call's recording "
+    "(n counts from 0, as listed in `attachments`)",
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The file"},
         404: {"description": "No such interaction or attachment"},
+        502: {"description": "Twilio did not deliver the call recording (try again)"},
     },
 )
 async def get_attachment(
     hub: HubDep, principal: PrincipalDep, interaction_id: UUID, n: int
 ) -> Response:
-    found = await anyio.to_thread.run_sync(attachment_read, hub, principal, interaction_id, n)
+    try:
+        found = await anyio.to_thread.run_sync(attachment_read, hub, principal, interaction_id, n)
+    except RecordingUnavailable as exc:
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY, f"the recording could not be fetched: {exc}"
+        ) from exc
     if found is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"interaction {interaction_id} has no attachment {n}"

@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from adapters.voice.recordings import RecordingUnavailable
 from services.entry.api.routes.customers import interaction_detail
 from services.entry.console.auth import ConsolePrincipal, ConsoleRefusal
 from services.entry.console.rendering import is_htmx, language_of, render
@@ -70,7 +71,10 @@ async def attachment(
     inline: bool = False,
 ) -> Response:
     hub: Hub = request.app.state.hub
-    found = await anyio.to_thread.run_sync(hub.interactions.attachment, interaction_id, n)
+    try:
+        found = await anyio.to_thread.run_sync(hub.interactions.attachment, interaction_id, n)
+    except RecordingUnavailable as exc:
+        raise ConsoleRefusal(502, f"the recording could not be fetched: {exc}") from exc
     if found is None:
         raise ConsoleRefusal(404, f"interaction {interaction_id} has no attachment {n}")
     kind = found.meta.content_type

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from domain.access import AccessDenied
 from domain.addresses import InvalidAddress
 from domain.appointments import AppointmentNotFound, IllegalAppointment, InvalidAppointmentTimes
 from domain.calls import UnknownCall
@@ -56,6 +57,8 @@ ANSWERS: dict[type[Exception], Answer] = {
     OpportunityNotFound: Answer(status.HTTP_404_NOT_FOUND),
     AppointmentNotFound: Answer(status.HTTP_404_NOT_FOUND),
     ArticleNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    # The caller's role or team may not do this to this case (domain/access.py).
+    AccessDenied: Answer(status.HTTP_403_FORBIDDEN),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # Times that make no appointment (an end before the start, an unknown zone).

@@ -247,7 +247,11 @@ def run_projector(
     from services.entry.workers.processes import run_projector as run
 
     _logging()
-    run(_distributed(kafka=False, service="projector"), [v.value for v in view] if view else None, health_port)
+    run(
+        _distributed(kafka=False, service="projector"),
+        [v.value for v in view] if view else None,
+        health_port,
+    )
 
 
 @run_app.command("publisher")

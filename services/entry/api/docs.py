@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-
 from typing import Any
 
 import anyio.to_thread

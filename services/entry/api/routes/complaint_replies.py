@@ -68,7 +68,7 @@ class Reply(BaseModel):
                     "required": ["template"],
                 },
             ]
-        }
+        },
     )
     channel: Literal["sms"] = Field(default="sms", description="Only `sms` so far.")
     body: str | None = Field(default=None, min_length=1, max_length=1600)

@@ -231,6 +231,7 @@ NOT_BEARER = {
     ("post", "/webhooks/twilio/voice/recording"),
     ("post", "/webhooks/email/mailgun"),
     ("post", "/webhooks/post/status"),
+    ("post", "/unsubscribe/email/{customer_id}/{signature}"),  # the link's own signature
 }
 CONSOLE_AUDITOR_MAY = {"/login", "/logout"}
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.access import AccessDenied
@@ -120,6 +121,19 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each invalid field (`loc`, `msg`, `type`: the documented
+    FieldError), without FastAPI's `input` and `ctx`: they echo what was sent,
+    and a body sent to the wrong route may carry a password or a token."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     for cls in ANSWERS:
         app.add_exception_handler(cls, _handle)
+    app.add_exception_handler(RequestValidationError, _invalid)

@@ -275,6 +275,19 @@ def test_auditors_read_everything_and_change_nothing(
         )
     assert unauthenticated == NOT_BEARER
     assert swept > 60
+    # Users, tokens and erasure (the operations tagged admin) are the admin's alone.
+    admin_only = [
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "admin" in operation.get("tags", [])
+    ]
+    assert ("post", "/api/v1/customers/{customer_id}/erase") in admin_only
+    assert ("post", "/api/v1/users") in admin_only
+    for who in ("alice", "sam"):
+        for method, path in admin_only:
+            answer = people[who].request(method, base_url + filled(path), json={})
+            assert answer.status_code == 403, (who, method, path, answer.text)
     assert hub.store.max_notification_id() == before
 
 

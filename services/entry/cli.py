@@ -128,13 +128,15 @@ def _logging() -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
-def _distributed(kafka: bool) -> Settings:
+def _distributed(kafka: bool, service: str) -> Settings:
     from services.entry.workers.processes import ConfigurationError, check_distributed
+    from services.infra.secrets import SecretRefused, check_secrets
 
     settings = _settings()
     try:
         check_distributed(settings, kafka=kafka)
-    except ConfigurationError as exc:
+        check_secrets(settings, service)
+    except (ConfigurationError, SecretRefused) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     return settings
@@ -170,7 +172,7 @@ def run_gateway(
     from services.wiring.hub import GATEWAY_PARTS, build_hub
 
     _logging()
-    configured = _distributed(kafka=True)
+    configured = _distributed(kafka=True, service="gateway")
     settings = configured.listening_on(host, port)
     _say_signature_url(settings, derived=settings is not configured)
     try:
@@ -193,7 +195,7 @@ def run_api(
     from services.wiring.hub import API_PARTS, build_hub
 
     _logging()
-    hub = build_hub(_distributed(kafka=False), parts=API_PARTS)
+    hub = build_hub(_distributed(kafka=False, service="api"), parts=API_PARTS)
     app = create_app(hub, routers=API_ROUTERS, run_projector=False)
     _serve_http(app, host, port, access_log=access_log)
 
@@ -210,7 +212,7 @@ def run_recorder(health_port: HealthPort = None) -> None:
     from services.entry.workers.processes import run_recorder as run
 
     _logging()
-    run(_distributed(kafka=True), health_port)
+    run(_distributed(kafka=True, service="recorder"), health_port)
 
 
 @run_app.command("orders")
@@ -219,7 +221,7 @@ def run_orders(health_port: HealthPort = None) -> None:
     from services.entry.workers.processes import run_orders as run
 
     _logging()
-    run(_distributed(kafka=True), health_port)
+    run(_distributed(kafka=True, service="orders"), health_port)
 
 
 class ViewName(StrEnum):
@@ -245,7 +247,11 @@ def run_projector(
     from services.entry.workers.processes import run_projector as run
 
     _logging()
-    run(_distributed(kafka=False), [v.value for v in view] if view else None, health_port)
+    run(
+        _distributed(kafka=False, service="projector"),
+        [v.value for v in view] if view else None,
+        health_port,
+    )
 
 
 @run_app.command("publisher")
@@ -254,7 +260,7 @@ def run_publisher(health_port: HealthPort = None) -> None:
     from services.entry.workers.processes import run_publisher as run
 
     _logging()
-    run(_distributed(kafka=True), health_port)
+    run(_distributed(kafka=True, service="publisher"), health_port)
 
 
 def _say(message: str, style: str | None = None) -> None:

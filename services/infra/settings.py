@@ -6,6 +6,7 @@ With nothing set, the hub runs the embedded default in ./contacthub-data.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,6 +110,16 @@ class Settings(BaseSettings):
         description="Base64 of 32 bytes wrapping the customer keys; "
         "generated into the data folder when unset.",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, /metrics answers only `Authorization: Bearer <this>` (401 "
+        "otherwise); unset: open, for a scraper inside the cluster.",
+    )
+    docs: Literal["on", "auth", "off"] = Field(
+        default="on",
+        description="/docs and /openapi.json: on (open), auth (a valid API token or console "
+        "session), off (404).",
+    )
     audit_signing_key: str | None = Field(
         default=None,
         description="Base64 of the 32-byte Ed25519 private key that signs audit exports; "
@@ -211,6 +222,11 @@ class Settings(BaseSettings):
     complaint_rules: list[ComplaintRuleSetting] | None = Field(
         default=None,
         description="Auto-open rules as JSON; unset: the built-in German and English keywords.",
+    )
+    queue_teams: dict[str, str] | None = Field(
+        default=None,
+        description='Which team owns which queue, JSON: {"billing": "team-a"}; a queue '
+        "not named is open to every agent (docs/security.md).",
     )
     complaint_default_queue: str = "complaints"
     complaint_escalation_queue: str = "escalations"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from projections.complaints import ComplaintQueues, CustomerCaseIndex
+from services.app.complaints.access import CaseAccess
 from services.app.complaints.canned_responses import CannedResponses
 from services.app.complaints.config import ComplaintConfig
 from services.app.complaints.desk import ComplaintDesk
@@ -24,6 +25,7 @@ class Complaints:
     intake: ComplaintIntake
     scheduler: SlaScheduler
     canned: CannedResponses
+    access: CaseAccess
 
     def start(self) -> None:
         """The background processes `contacthub serve` runs: intake and SLA scheduler.
@@ -47,6 +49,7 @@ def build_complaints(
     *,
     clock: Callable[[], datetime],
     on_write: Callable[[], None],
+    team_of_user: Callable[[str], str | None],
 ) -> Complaints:
     desk = ComplaintDesk(store, recorder, queues, config.policy, clock=clock, on_write=on_write)
     return Complaints(
@@ -55,4 +58,5 @@ def build_complaints(
         intake=ComplaintIntake(store, desk, index, config, clock=clock),
         scheduler=SlaScheduler(desk, queues, clock=clock, interval=settings.sla_tick_seconds),
         canned=CannedResponses(settings.canned_responses_dir),
+        access=CaseAccess(config.queue_teams, team_of_user),
     )

@@ -608,7 +608,12 @@ class Hub:
             views.complaint_index,
             clock=self._now,
             on_write=self.wake_followers,
+            team_of_user=self._team_of_user,
         )
+
+    def _team_of_user(self, name: str) -> str | None:
+        user = self.users.get(name)
+        return user.team if user is not None else None
 
     # Operative CRM -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.email_fixtures import MAILGUN_KEY
 from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port
 
 CLI = str(Path(sys.executable).parent / "contacthub")
@@ -41,6 +42,9 @@ def distributed_env(
         "CONTACTHUB_KAFKA_SESSION_TIMEOUT_MS": "2000",
         "CONTACTHUB_KAFKA_PARTITIONS": "6",
         "CONTACTHUB_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # The services refuse to start without their secrets (services/infra/secrets.py).
+        "CONTACTHUB_AUDIT_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "CONTACTHUB_MAILGUN_SIGNING_KEY": MAILGUN_KEY,
         "CONTACTHUB_PUBLIC_URL": public_url,
         "CONTACTHUB_POLL_INTERVAL": "0.1",
         "CONTACTHUB_TWILIO_ACCOUNT_SID": ACCOUNT_SID,

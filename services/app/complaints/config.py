@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.calendar import business_calendar
 from domain.complaint_intake import DEFAULT_RULES, KeywordRule
 from domain.complaints import PRIORITY_RANK
 from domain.sla import DEFAULT_TARGETS, TARGETS, SlaPolicy
+from services.infra.auth import InvalidName, check_name
 from services.infra.settings import Settings
 
 
@@ -23,6 +25,7 @@ class ComplaintConfig:
     default_queue: str
     escalation_queue: str
     reopen_window: timedelta
+    queue_teams: Mapping[str, str] = field(default_factory=dict)  # queue -> owning team
 
 
 def _rules(settings: Settings) -> tuple[KeywordRule, ...]:
@@ -67,6 +70,16 @@ def sla_policy(settings: Settings) -> SlaPolicy:
     return SlaPolicy(targets=targets, warning_ratio=settings.sla_warning_ratio, calendar=calendar)
 
 
+def _queue_teams(settings: Settings) -> dict[str, str]:
+    teams = dict(settings.queue_teams or {})
+    for queue, team in teams.items():
+        try:
+            check_name(team, "team name")
+        except InvalidName as exc:
+            raise ConfigurationError(f"CONTACTHUB_QUEUE_TEAMS: queue {queue}: {exc}") from None
+    return teams
+
+
 def complaint_config(settings: Settings) -> ComplaintConfig:
     return ComplaintConfig(
         rules=_rules(settings),
@@ -74,4 +87,5 @@ def complaint_config(settings: Settings) -> ComplaintConfig:
         default_queue=settings.complaint_default_queue,
         escalation_queue=settings.complaint_escalation_queue,
         reopen_window=timedelta(days=settings.complaint_reopen_days),
+        queue_teams=_queue_teams(settings),
     )

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import APIRouter, FastAPI
 
 from services.entry.api.body_limit import BodyLimit, BodyLimits
-from services.entry.api.docs import mount_docs
+from services.entry.api.docs import mount_docs, openapi_url
 from services.entry.api.errors import add_error_handlers
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
@@ -154,6 +154,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from local files below, not a CDN
         redoc_url=None,
+        openapi_url=openapi_url(hub.settings.docs),  # else docs.py serves it, restricted
     )
     app.state.hub = hub
     app.state.metrics = new_metrics()
@@ -180,6 +181,6 @@ def create_app(
             upload_routes=UPLOAD_ROUTES,
         ),
     )
-    mount_docs(app, title=app.title)
+    mount_docs(app, title=app.title, mode=hub.settings.docs)
     document_errors(app, [health.router, *routers])
     return app

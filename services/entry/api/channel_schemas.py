@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events import Purpose
 from events.envelope import Channel
 
 
 class PlaceCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     agent_phone: str | None = Field(
         default=None,
         description="The agent's phone, rung first; default CONTACTHUB_VOICE_AGENT_NUMBER.",
@@ -28,6 +29,7 @@ class CallAccepted(BaseModel):
 
 
 class CallNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     outcome: str = Field(
         pattern=r"^[a-z][a-z0-9-]{0,39}$",
         description="e.g. reached, no-answer, voicemail, callback-requested, resolved.",
@@ -51,6 +53,7 @@ class NoteRecorded(BaseModel):
 
 
 class PostalAddress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=120)
     street: str = Field(min_length=1, max_length=120)
     extra: str = Field(default="", max_length=120)
@@ -60,6 +63,7 @@ class PostalAddress(BaseModel):
 
 
 class ConsentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     channels: dict[Channel, bool] = Field(
         min_length=1,
         description='Per channel: true opts in, false opts out, e.g. {"sms": false}.',

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import sla
 from events import Priority
@@ -71,6 +71,7 @@ class ComplaintList(BaseModel):
 
 
 class OpenComplaint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     customer_id: UUID
     interaction_id: UUID | None = Field(
         default=None,
@@ -86,19 +87,23 @@ class OpenComplaint(BaseModel):
 
 
 class Assign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     assignee: str = Field(min_length=1, max_length=200)
 
 
 class Categorise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     category: str | None = Field(default=None, max_length=100)
     product: str | None = Field(default=None, max_length=200)
 
 
 class Prioritise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     priority: Priority
 
 
 class Escalate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     to_queue: str | None = Field(
         default=None, min_length=1, max_length=100, description="Default: the escalation queue."
     )
@@ -106,6 +111,7 @@ class Escalate(BaseModel):
 
 
 class Resolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     resolution: str = Field(default="", max_length=4000)
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from domain.access import AccessDenied
 from domain.addresses import InvalidAddress
 from domain.appointments import AppointmentNotFound, IllegalAppointment, InvalidAppointmentTimes
 from domain.calls import UnknownCall
@@ -56,6 +58,8 @@ ANSWERS: dict[type[Exception], Answer] = {
     OpportunityNotFound: Answer(status.HTTP_404_NOT_FOUND),
     AppointmentNotFound: Answer(status.HTTP_404_NOT_FOUND),
     ArticleNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    # The caller's role or team may not do this to this case (domain/access.py).
+    AccessDenied: Answer(status.HTTP_403_FORBIDDEN),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # Times that make no appointment (an end before the start, an unknown zone).
@@ -117,6 +121,19 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each invalid field (`loc`, `msg`, `type`: the documented
+    FieldError), without FastAPI's `input` and `ctx`: they echo what was sent,
+    and a body sent to the wrong route may carry a password or a token."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     for cls in ANSWERS:
         app.add_exception_handler(cls, _handle)
+    app.add_exception_handler(RequestValidationError, _invalid)

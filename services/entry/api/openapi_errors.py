@@ -45,7 +45,10 @@ class ApiError(BaseModel):
 COMPONENTS = "#/components/schemas/{model}"
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
 UNAUTHENTICATED = "Missing, invalid or revoked bearer token"
-FORBIDDEN = "The token's role may not do this (auditors only read; some need a supervisor)"
+FORBIDDEN = (
+    "The token's role may not do this (auditors only read; some need a supervisor),"
+    " or the case's queue belongs to another team"
+)
 UNPARSEABLE = "The body cannot be parsed (e.g. not UTF-8)"
 TOO_LARGE = "The body exceeds the route's limit (CONTACTHUB_MAX_BODY_BYTES, uploads more)"
 INVALID = "A parameter or the body is invalid; `detail` says which and why"

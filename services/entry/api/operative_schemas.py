@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from events import AppointmentKind, ReminderChannel
 from services.entry.api.complaint_schemas import Complaint
@@ -34,6 +34,7 @@ def major_units(value_minor: int) -> str:
 
 
 class OpenOpportunity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     customer_id: UUID
     title: str = Field(min_length=1, max_length=300)
     value: Annotated[
@@ -65,6 +66,7 @@ class OpenOpportunity(BaseModel):
 
 
 class MoveStage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     stage: str = Field(min_length=1, max_length=60)
     reason: str = Field(
         default="", max_length=500, description="Why it was won or lost (required for lost)."
@@ -125,6 +127,7 @@ class PipelineReport(BaseModel):
 
 
 class _Times(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     starts_at: AwareDatetime
     ends_at: AwareDatetime
 
@@ -164,6 +167,7 @@ class Reschedule(_Times):
 
 
 class Cancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reason: str = Field(default="", max_length=500)
 
 
@@ -207,6 +211,7 @@ TAG = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
 class ArticleDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=300, pattern=r"\S")
     body_markdown: str = Field(min_length=1, max_length=100_000, pattern=r"\S")
     language: str = Field(default="de", pattern=r"^[a-z]{2}$")
@@ -230,6 +235,7 @@ class ArticleEdit(ArticleDraft):
 
 
 class Rating(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     helpful: bool
     complaint_id: UUID | None = Field(default=None, description="The case it was used on.")
 

@@ -137,6 +137,7 @@ class SearchResult(BaseModel):
 
 
 class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255)
     content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
     content_base64: str = Field(
@@ -189,7 +190,7 @@ CHANNEL_RULES: list[JsonValue] = [
 
 
 class SendMessage(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"oneOf": CHANNEL_RULES})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": CHANNEL_RULES})
 
     channel: Literal["sms", "whatsapp", "email", "letter"] = Field(
         description="`sms`, `whatsapp` (Twilio), `email` (SMTP relay) or `letter` "

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain import complaints
+from domain.access import CaseAction
 from domain.complaints import CaseNotFound, ComplaintState, Stamp
 from services.app.complaints.canned_responses import PLACEHOLDERS
 from services.app.errors import CustomerNotFound
@@ -37,6 +38,7 @@ class CannedResponseList(BaseModel):
 
 
 class RenderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     complaint_id: UUID | None = Field(default=None, description="Fills case and customer fields.")
     customer_id: UUID | None = None
     language: str | None = Field(
@@ -54,6 +56,7 @@ class Reply(BaseModel):
     # The validator's "exactly one of body and template", in the JSON schema too:
     # `{}` was allowed by the document and refused by the route.
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "oneOf": [
                 {
@@ -65,7 +68,7 @@ class Reply(BaseModel):
                     "required": ["template"],
                 },
             ]
-        }
+        },
     )
     channel: Literal["sms"] = Field(default="sms", description="Only `sms` so far.")
     body: str | None = Field(default=None, min_length=1, max_length=1600)
@@ -165,11 +168,14 @@ async def reply(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReplySent:
     desk = hub.complaints.desk
+    access = hub.complaints.access
 
     def run() -> ReplySent:
         case = desk.case(complaint_id)
         if case is None:
             raise CaseNotFound(f"no complaint {complaint_id}")
+        # Before anything reaches the customer; the recording checks again on the fresh case.
+        access.check_queue(actor, CaseAction.REPLY, case.queue)
         now = now_of(hub)
         check = Stamp(event_id=complaint_id, occurred_at=now, recorded_at=now)
         complaints.agent_replied(
@@ -204,7 +210,7 @@ async def reply(
                 await_customer=body.await_customer,
             )
 
-        outcome = desk.decide(complaint_id, record)
+        outcome = desk.decide(complaint_id, access.guarded(actor, CaseAction.REPLY, record))
         return ReplySent(
             complaint=shown(hub, outcome), interaction_id=sent.interaction_id, status=sent.status
         )

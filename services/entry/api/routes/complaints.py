@@ -16,6 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
 from domain import complaints
+from domain.access import CaseAction
 from domain.complaint_intake import NewCase
 from domain.complaints import CaseNotFound, ComplaintState, Stamp
 from events import CustomerRegistered, Event, Priority, complaint_id_for
@@ -57,9 +58,13 @@ def shown(hub: Hub, outcome: Outcome) -> schemas.Complaint:
     return schemas.complaint_from_row(row, hub.complaints.config.policy)
 
 
-async def command(hub: Hub, complaint_id: UUID, decision: Decision) -> schemas.Complaint:
+async def command(
+    hub: Hub, actor: Principal, action: CaseAction, complaint_id: UUID, decision: Decision
+) -> schemas.Complaint:
+    guarded = hub.complaints.access.guarded(actor, action, decision)
+
     def run() -> schemas.Complaint:
-        return shown(hub, hub.complaints.desk.decide(complaint_id, decision))
+        return shown(hub, hub.complaints.desk.decide(complaint_id, guarded))
 
     return await anyio.to_thread.run_sync(run)
 
@@ -178,7 +183,13 @@ async def get_complaint(
 
 @router.post("/complaints/{complaint_id}/claim", summary="Take the case", responses=ERRORS)
 async def claim(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Complaint:
-    return await command(hub, complaint_id, lambda s, st: complaints.claim(s, st, agent=actor.name))
+    return await command(
+        hub,
+        actor,
+        CaseAction.CLAIM,
+        complaint_id,
+        lambda s, st: complaints.claim(s, st, agent=actor.name),
+    )
 
 
 @router.post(
@@ -187,11 +198,16 @@ async def claim(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Com
 async def assign(
     hub: HubDep, actor: SupervisorDep, complaint_id: UUID, body: schemas.Assign
 ) -> schemas.Complaint:
-    return await command(
-        hub,
-        complaint_id,
+    decision = hub.complaints.access.assigning(
+        actor,
+        body.assignee,
         lambda s, st: complaints.assign(s, st, assignee=body.assignee, by=actor.name),
     )
+
+    def run() -> schemas.Complaint:
+        return shown(hub, hub.complaints.desk.decide(complaint_id, decision))
+
+    return await anyio.to_thread.run_sync(run)
 
 
 @router.post(
@@ -204,6 +220,8 @@ async def categorise(
 ) -> schemas.Complaint:
     return await command(
         hub,
+        actor,
+        CaseAction.CATEGORISE,
         complaint_id,
         lambda s, st: complaints.categorise(
             s, st, category=body.category, product=body.product, by=actor.name
@@ -219,6 +237,8 @@ async def prioritise(
 ) -> schemas.Complaint:
     return await command(
         hub,
+        actor,
+        CaseAction.PRIORITISE,
         complaint_id,
         lambda s, st: complaints.prioritise(s, st, priority=body.priority, by=actor.name),
     )
@@ -239,6 +259,8 @@ async def escalate(
     to_queue = body.to_queue or hub.complaints.config.escalation_queue
     return await command(
         hub,
+        actor,
+        CaseAction.ESCALATE,
         complaint_id,
         lambda s, st: complaints.escalate(
             s, st, to_queue=to_queue, reason=body.reason, by=actor.name
@@ -256,6 +278,8 @@ async def resolve(
     resolution = body.resolution if body else ""
     return await command(
         hub,
+        actor,
+        CaseAction.RESOLVE,
         complaint_id,
         lambda s, st: complaints.resolve(s, st, resolution=resolution, by=actor.name),
     )
@@ -265,7 +289,13 @@ async def resolve(
     "/complaints/{complaint_id}/reopen", summary="Reopen a resolved case", responses=ERRORS
 )
 async def reopen(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Complaint:
-    return await command(hub, complaint_id, lambda s, st: complaints.reopen(s, st, by=actor.name))
+    return await command(
+        hub,
+        actor,
+        CaseAction.REOPEN,
+        complaint_id,
+        lambda s, st: complaints.reopen(s, st, by=actor.name),
+    )
 
 
 @router.post(
@@ -274,7 +304,13 @@ async def reopen(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Co
     responses=ERRORS,
 )
 async def close(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Complaint:
-    return await command(hub, complaint_id, lambda s, st: complaints.close(s, st, by=actor.name))
+    return await command(
+        hub,
+        actor,
+        CaseAction.CLOSE,
+        complaint_id,
+        lambda s, st: complaints.close(s, st, by=actor.name),
+    )
 
 
 @router.get("/queues", summary="Active cases per queue and priority")
@@ -294,6 +330,7 @@ async def queues(hub: HubDep, _: PrincipalDep) -> schemas.QueueSummary:
 )
 async def claim_next(hub: HubDep, actor: ActorDep, queue: str) -> schemas.Complaint:
     def run() -> schemas.Complaint:
+        hub.complaints.access.check_queue(actor, CaseAction.CLAIM, queue)
         outcome = hub.complaints.desk.claim_next(queue, actor.name)
         if outcome is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"queue {queue} has no unclaimed case")

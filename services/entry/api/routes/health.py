@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+
 import anyio.to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -34,6 +36,15 @@ async def readyz(hub: HubDep) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request, hub: HubDep) -> Response:
+    expected = hub.settings.metrics_token
+    if expected:  # CONTACTHUB_METRICS_TOKEN: only the scraper that knows it
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "metrics need Authorization: Bearer <CONTACTHUB_METRICS_TOKEN>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     m = request.app.state.metrics
     if hub.built("projector"):  # the gateway process has none
         m.projector_position.set(hub.projector.position)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain import complaints
+from domain.access import AccessDenied, CaseAction
 from domain.complaints import ComplaintState, Stamp
 from events import Event
 from projections.complaints import CaseFilter
@@ -105,12 +106,17 @@ async def claim_next(request: Request, actor: ConsoleActor, queue: str) -> Respo
     hub: Hub = request.app.state.hub
 
     def run() -> bool:
+        hub.complaints.access.check_queue(actor, CaseAction.CLAIM, queue)
         outcome = hub.complaints.desk.claim_next(queue, actor.name)
         if outcome is not None and outcome.notification_ids:
             settled(hub, outcome.last_notification)
         return outcome is not None
 
-    if not await anyio.to_thread.run_sync(run):
+    try:
+        claimed = await anyio.to_thread.run_sync(run)
+    except AccessDenied as exc:
+        return await queue_page(request, actor, queue, refusal=str(exc), status_code=403)
+    if not claimed:
         return await queue_page(request, actor, queue, refusal="empty", status_code=404)
     return back_to(queue)
 
@@ -145,7 +151,8 @@ async def case_action(
 ) -> Response:
     hub: Hub = request.app.state.hub
     to_queue = hub.complaints.config.escalation_queue
-    decision = decision_for(action, actor, to_queue, category.strip(), product.strip())
+    chosen = decision_for(action, actor, to_queue, category.strip(), product.strip())
+    decision = hub.complaints.access.guarded(actor, CaseAction(action), chosen)
 
     def run() -> None:
         outcome = hub.complaints.desk.decide(complaint_id, decision)
@@ -154,7 +161,7 @@ async def case_action(
 
     try:
         await anyio.to_thread.run_sync(run)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, AccessDenied) as exc:
         answer = answer_for(exc)
         if answer is None:
             raise

@@ -24,11 +24,13 @@ import pytest
 from tests.support.chaos import CHAOS_REPORTS, FAULT_KINDS, run_chaos
 
 SEED = 18
-RATE = 100  # webhooks per second
-DURATION_S = 50.0  # of load; the faults fall inside it
+RATE = 50  # webhooks per second
+DURATION_S = 40.0  # of load at least; the faults fall inside it
 FAULTS_PER_KIND = 2
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# Five processes start (and restart) on a shared two-core machine: more than the
+# suite's default timeout per test when the machine is busy.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
 def test_chaos_loses_nothing_acknowledged_and_duplicates_nothing(
@@ -51,6 +53,7 @@ def test_chaos_loses_nothing_acknowledged_and_duplicates_nothing(
     assert run.faults == dict.fromkeys(FAULT_KINDS, FAULTS_PER_KIND)
     # The load went on through the faults, and the faults were felt: retries.
     assert run.report["messages_issued"] >= RATE * DURATION_S * 0.9
+    assert run.report["acknowledged"] == run.report["messages_issued"]
     assert run.figures.retried > 0
     assert run.unexpected_exits == []
     # Bad inputs were refused with a 4xx and recorded nothing.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from adapters.sms.verify import twilio_signature
 from events.ids import provider_event_id
 from tests.support.broker_front import BrokerFront
-from tests.support.cli import run_cli
+from tests.support.cli import CLI
 from tests.support.hub import AUTH_TOKEN, free_port, wait_until
 from tests.support.pg_cluster import PrivateCluster
 from tests.support.services import Service, Services, distributed_env
@@ -337,6 +338,10 @@ WORKERS = tuple(READY)
 TOPIC_PREFIX = "chaos."
 # Generous: importing the app takes 5 s of CPU, far more wall time on a loaded machine.
 START_TIMEOUT_S = 180.0
+KILL_WAIT_S = 20.0
+# The backlog of retries after the last fault drains at the gateway's pace.
+FINISH_TIMEOUT_S = 180.0
+VERIFY_TIMEOUT_S = 300.0
 
 
 class Roles:
@@ -344,13 +349,15 @@ class Roles:
 
     A restart does not wait for the new process to be ready (on a busy machine
     start-up takes many seconds, and the load and the other faults go on
-    meanwhile); the next kill of that role waits for it first, so that every
-    SIGKILL hits a worker that is doing its job.
+    meanwhile); the next kill of that role waits up to `kill_wait` seconds for
+    it first, so that a SIGKILL normally hits a worker that is doing its job,
+    while a slow start cannot stretch the schedule without bound.
     """
 
-    def __init__(self, services: Services, ready_timeout: float) -> None:
+    def __init__(self, services: Services, ready_timeout: float, kill_wait: float) -> None:
         self.services = services
         self.ready_timeout = ready_timeout
+        self.kill_wait = kill_wait
         self.current: dict[str, Service] = {}
 
     def start(self, role: str) -> None:
@@ -360,8 +367,13 @@ class Roles:
         self.services.wait_for_log(self.current[role], READY[role], self.ready_timeout)
 
     def kill(self, role: str) -> None:
-        self.wait_ready(role)
-        self.current[role].kill()
+        service = self.current[role]
+        deadline = time.monotonic() + self.kill_wait
+        while READY[role] not in service.output() and time.monotonic() < deadline:
+            if not service.alive():
+                raise AssertionError(f"{role} exited by itself:\n{service.output()[-3000:]}")
+            time.sleep(0.1)
+        service.kill()
 
     def faults(self) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
         """SIGKILL, and after the pause a fresh process."""
@@ -437,7 +449,7 @@ def run_chaos(
         )
         services = Services(env, workdir)
         try:
-            roles = Roles(services, ready_timeout=START_TIMEOUT_S)
+            roles = Roles(services, ready_timeout=START_TIMEOUT_S, kill_wait=KILL_WAIT_S)
             for role in WORKERS:
                 roles.start(role)
             services.start("gateway", "--no-access-log", port=gateway_port, timeout=START_TIMEOUT_S)
@@ -453,7 +465,7 @@ def run_chaos(
             load.start()
             faults = run_schedule(schedule, inject, started, note)
             time.sleep(max(0.0, started + duration - time.monotonic()))
-            figures = load.finish(timeout=90)
+            figures = load.finish(timeout=FINISH_TIMEOUT_S)
             load_s = time.monotonic() - started
             note(f"{load_s:6.1f} s: load stopped, {len(figures.acknowledged)} acknowledged")
 
@@ -474,7 +486,16 @@ def run_chaos(
                 stored_event_count(postgres.url),
                 published,
             )
-            verified = run_cli(env, "replay", "--verify")
+            note(f"verdict before the replay: {json.dumps(verdict.as_report())}")
+            # run_cli's 60 s are too few for start-up plus a rebuild on a busy machine.
+            verified = subprocess.run(
+                [CLI, "replay", "--verify"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=VERIFY_TIMEOUT_S,
+            )
         except BaseException:
             print("\n".join(lines))
             print(services.logs())

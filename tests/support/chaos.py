@@ -443,7 +443,7 @@ def run_chaos(
             topic_prefix=TOPIC_PREFIX,
             public_url=f"http://127.0.0.1:{gateway_port}",
             extra={
-                "CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": "2",
+                "CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": "5",
                 "CONTACTHUB_KAFKA_MAX_POLL_RECORDS": "200",
             },
         )

@@ -7,10 +7,11 @@ acknowledged the whole batch, and a restart resumes from the position instead
 of skipping ahead or starting over. A crash or a store outage between the ack
 and the position would repeat that batch: so on start and after every failed
 attempt the publisher reads how far each partition got (the notification id of
-its last message, services/infra/kafka/tail.py) and skips what is already
-there. Only a lost acknowledgement that aiokafka retries by itself can still
-repeat a message (no idempotent producer); consumers deduplicate by `event_id`,
-which every message carries.
+its last message, services/infra/kafka/tail.py), waits until that stops moving
+(a timed-out produce may still land), and skips what is already there. Only
+a lost acknowledgement that aiokafka retries by itself can still repeat a
+message (no idempotent producer); consumers deduplicate by `event_id`, which
+every message carries.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 RETRY_DELAY_S = 1.0
+SETTLE_READS = 10
 
 
 class EventPublisher:
@@ -86,10 +88,26 @@ class EventPublisher:
         finally:
             await self.broker.stop()
 
+    async def settled_marks(self) -> dict[int, int]:
+        """The partitions' marks once they stopped moving: a produce that timed out
+        (or whose publisher died) may still be appended after its failure was seen,
+        so marks read at once could miss it and the retry would repeat it. Nothing
+        else publishes here, so two equal reads a produce timeout apart mean that
+        nothing is in flight any more."""
+        marks = await partition_marks(self.settings, self.topic)
+        for _ in range(SETTLE_READS):
+            await asyncio.sleep(self.settings.kafka_produce_timeout)
+            again = await partition_marks(self.settings, self.topic)
+            if again == marks:
+                break
+            log.info("%s still moving after a failure: %s -> %s", self.topic, marks, again)
+            marks = again
+        return marks
+
     async def publish_after(self, position: int) -> int:
         """Publishes the next batch; returns the new position once it is tracked."""
         if self.marks is None:
-            marks = await partition_marks(self.settings, self.topic)
+            marks = await self.settled_marks()
             self.partitions = sorted(marks)
             ahead = {p: mark for p, mark in marks.items() if mark > position}
             if ahead:

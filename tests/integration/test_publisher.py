@@ -118,11 +118,12 @@ def test_a_position_lost_after_the_ack_republishes_nothing(
     """The crash between the broker's ack and the position write, made certain:
     the position is deleted; the new publisher finds the events on the topic
     (the last message of each partition) and publishes none of them again."""
+    start_s = 120  # start-up on a busy shared machine
     prefix = env["CONTACTHUB_KAFKA_TOPIC_PREFIX"]
     bootstrap = env["CONTACTHUB_KAFKA_BOOTSTRAP"]
     secret = derive_key(base64.b64decode(env["CONTACTHUB_MASTER_KEY"]), "address-key")
-    services.start("recorder", ready_log="assigned")
-    publisher = services.start("publisher", ready_log="publishing to")
+    services.start("recorder", ready_log="assigned", timeout=start_s)
+    publisher = services.start("publisher", ready_log="publishing to", timeout=start_s)
     messages = 300
     intake = [as_message(intake_event(n, secret)) for n in range(messages)]
     asyncio.run(produce(bootstrap, prefix + "contacthub.interactions.v1", intake))
@@ -132,7 +133,7 @@ def test_a_position_lost_after_the_ack_republishes_nothing(
     publisher.stop()
     execute(postgres_url, "DELETE FROM publisher_tracking")
 
-    again = services.start("publisher", ready_log="publishing to")
+    again = services.start("publisher", ready_log="publishing to", timeout=start_s)
     wait_until(lambda: published(postgres_url) == max_notification(postgres_url), 60, 0.2)
     records = asyncio.run(consume_all(bootstrap, prefix + "contacthub.events.v1", total))
     ids = [header_map(r.headers)[EVENT_ID_HEADER] for r in records]

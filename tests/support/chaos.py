@@ -210,9 +210,16 @@ class Fault:
 FAULT_KINDS = ("recorder", "projector", "publisher", "postgres", "broker")
 
 
-def fault_schedule(seed: int, duration: float, per_kind: int, gap: float = 3.0) -> list[Fault]:
+def fault_schedule(
+    seed: int,
+    duration: float,
+    per_kind: int,
+    gap: float = 3.0,
+    longer: dict[str, float] | None = None,
+) -> list[Fault]:
     """`per_kind` faults of every kind at seeded random moments in (2 s, duration),
-    at least `gap` seconds apart, each with a pause of 0.3-2 s before the restart."""
+    at least `gap` seconds apart, each with a pause of 0.3-2 s before the restart
+    (plus `longer[kind]` seconds for the kinds it names)."""
     rng = random.Random(seed)
     kinds: list[str] = []
     for _ in range(per_kind):  # rounds of every kind, never the same one twice in a row
@@ -225,7 +232,11 @@ def fault_schedule(seed: int, duration: float, per_kind: int, gap: float = 3.0) 
     if slot < gap:
         raise ValueError(f"{len(kinds)} faults do not fit into {duration} s with {gap} s gaps")
     return [
-        Fault(2.0 + i * slot + rng.uniform(0, slot - gap), kind, rng.uniform(0.3, 2.0))
+        Fault(
+            2.0 + i * slot + rng.uniform(0, slot - gap),
+            kind,
+            rng.uniform(0.3, 2.0) + (longer or {}).get(kind, 0.0),
+        )
         for i, kind in enumerate(kinds)
     ]
 
@@ -339,6 +350,9 @@ TOPIC_PREFIX = "chaos."
 # Generous: importing the app takes 5 s of CPU, far more wall time on a loaded machine.
 START_TIMEOUT_S = 180.0
 KILL_WAIT_S = 20.0
+# Seconds the services wait for the broker's ack (5, not 2: a busy machine's
+# produce can take seconds, and a timed-out one is an unknown outcome).
+PRODUCE_TIMEOUT_S = 5.0
 # The backlog of retries after the last fault drains at the gateway's pace.
 FINISH_TIMEOUT_S = 180.0
 VERIFY_TIMEOUT_S = 300.0
@@ -443,7 +457,7 @@ def run_chaos(
             topic_prefix=TOPIC_PREFIX,
             public_url=f"http://127.0.0.1:{gateway_port}",
             extra={
-                "CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": "5",
+                "CONTACTHUB_KAFKA_PRODUCE_TIMEOUT": str(PRODUCE_TIMEOUT_S),
                 "CONTACTHUB_KAFKA_MAX_POLL_RECORDS": "200",
             },
         )
@@ -458,7 +472,10 @@ def run_chaos(
             inject = roles.faults()
             inject["postgres"] = (postgres.crash, postgres.start)
             inject["broker"] = (broker.stop, broker.start)
-            schedule = fault_schedule(seed, duration, per_kind)
+            # The broker stays away longer than the gateway's produce timeout, so
+            # that webhooks in that window are refused (503) and retried.
+            longer = {"broker": PRODUCE_TIMEOUT_S}
+            schedule = fault_schedule(seed, duration, per_kind, longer=longer)
 
             load = WebhookLoad(f"http://127.0.0.1:{gateway_port}", rate=rate)
             started = time.monotonic()

@@ -4,14 +4,17 @@ and the services as separate `contacthub run ...` processes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from services.infra.settings import Settings
+from tests.support.chaos import CHAOS_REPORTS
 from tests.support.hub import free_port
 from tests.support.services import Services, distributed_env
 from tests.support.tansu import start_tansu, stop_tansu
@@ -80,3 +83,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The chaos test's figures, without -s (tests/integration/test_chaos.py)."""
+    for report in config.stash.get(CHAOS_REPORTS, []):
+        terminalreporter.write_sep("-", "chaos report")
+        terminalreporter.write_line(json.dumps(report))

@@ -17,7 +17,7 @@ from services.infra.eventstore.keys import derive_key
 from services.infra.kafka.codec import EVENT_ID_HEADER, POSITION_HEADER, TYPE_HEADER, header_map
 from tests.support.hub import wait_until
 from tests.support.services import Services
-from tests.support.traffic import SENDERS, as_message, intake_event, produce, query
+from tests.support.traffic import SENDERS, as_message, execute, intake_event, produce, query
 
 MESSAGES = 3_000
 BATCH = 1000  # services/entry/workers/publisher.py: the most a crash can repeat
@@ -110,3 +110,32 @@ def event_total(url: str) -> int:
 
 def max_notification(url: str) -> int:
     return int(query(url, "SELECT max(notification_id) FROM contacthub_events")[0][0] or 0)
+
+
+def test_a_position_lost_after_the_ack_republishes_nothing(
+    services: Services, env: dict[str, str], postgres_url: str
+) -> None:
+    """The crash between the broker's ack and the position write, made certain:
+    the position is deleted; the new publisher finds the events on the topic
+    (the last message of each partition) and publishes none of them again."""
+    start_s = 120  # start-up on a busy shared machine
+    prefix = env["CONTACTHUB_KAFKA_TOPIC_PREFIX"]
+    bootstrap = env["CONTACTHUB_KAFKA_BOOTSTRAP"]
+    secret = derive_key(base64.b64decode(env["CONTACTHUB_MASTER_KEY"]), "address-key")
+    services.start("recorder", ready_log="assigned", timeout=start_s)
+    publisher = services.start("publisher", ready_log="publishing to", timeout=start_s)
+    messages = 300
+    intake = [as_message(intake_event(n, secret)) for n in range(messages)]
+    asyncio.run(produce(bootstrap, prefix + "contacthub.interactions.v1", intake))
+    total = messages + 3 * min(messages, SENDERS)
+    wait_until(lambda: event_total(postgres_url) == total, timeout=60, interval=0.2)
+    wait_until(lambda: published(postgres_url) == max_notification(postgres_url), 60, 0.2)
+    publisher.stop()
+    execute(postgres_url, "DELETE FROM publisher_tracking")
+
+    again = services.start("publisher", ready_log="publishing to", timeout=start_s)
+    wait_until(lambda: published(postgres_url) == max_notification(postgres_url), 60, 0.2)
+    records = asyncio.run(consume_all(bootstrap, prefix + "contacthub.events.v1", total))
+    ids = [header_map(r.headers)[EVENT_ID_HEADER] for r in records]
+    assert len(ids) == len(set(ids)) == total
+    assert "already on" in again.output()

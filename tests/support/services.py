@@ -90,7 +90,12 @@ class Services:
         self.started: list[Service] = []
 
     def start(
-        self, service: str, *args: str, port: int | None = None, ready_log: str | None = None
+        self,
+        service: str,
+        *args: str,
+        port: int | None = None,
+        ready_log: str | None = None,
+        timeout: float = 30,
     ) -> Service:
         n = sum(1 for s in self.started if s.name == service)
         log = self.workdir / f"{service}-{n}.log"
@@ -109,10 +114,14 @@ class Services:
         started = Service(service, proc, log)
         self.started.append(started)
         if port is not None:
-            self._wait(started, lambda: _answers(f"http://127.0.0.1:{port}/healthz"))
+            self._wait(started, lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout)
         if ready_log is not None:
-            self._wait(started, lambda: ready_log in started.output())
+            self.wait_for_log(started, ready_log, timeout)
         return started
+
+    def wait_for_log(self, service: Service, line: str, timeout: float = 30) -> None:
+        """Until the service's output contains `line` (raises if it exits first)."""
+        self._wait(service, lambda: line in service.output(), timeout)
 
     def _wait(self, service: Service, ready: Callable[[], bool], timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -47,8 +47,11 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def start_tansu(port: int) -> subprocess.Popen[bytes]:
+def start_tansu(port: int, *, advertised_port: int | None = None) -> subprocess.Popen[bytes]:
     """Start a broker on 127.0.0.1:port and return once it accepts connections.
+
+    `advertised_port` (default: `port`) is the address the broker tells clients
+    to connect to, e.g. a relay in front of it (tests/support/broker_front.py).
 
     Raises RuntimeError with the broker's output if it exits or is not listening
     within START_TIMEOUT_S. A port that already accepts is refused: the tests
@@ -57,6 +60,7 @@ def start_tansu(port: int) -> subprocess.Popen[bytes]:
     if _accepts(port):
         raise RuntimeError(f"127.0.0.1:{port} is already in use; cannot start tansu there")
     url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
     # A file, not a pipe: nobody reads the output while tests run, and a full
     # pipe would block the broker. The broker keeps its own copy of the handle.
     with tempfile.TemporaryFile() as log:
@@ -67,7 +71,7 @@ def start_tansu(port: int) -> subprocess.Popen[bytes]:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -228,6 +228,7 @@ class ViewName(StrEnum):
     complaints = "complaints"
     orders = "orders"
     consent = "consent"
+    satisfaction = "satisfaction"
 
 
 @run_app.command("projector")

@@ -56,8 +56,8 @@ def resolved_sms_case(api: Any, client: httpx.Client, base_url: str) -> tuple[st
 
 
 def figures(hub: Hub, base_url: str, **params: str) -> dict[str, Any]:
-    with agent_client(hub, base_url, "sup.figures", Role.SUPERVISOR) as sup:
-        response = sup.get("/analytics/satisfaction", params=params)
+    with agent_client(hub, base_url, "sup.figures", Role.SUPERVISOR) as supervisor:
+        response = supervisor.get("/analytics/satisfaction", params=params)
     assert response.status_code == 200, response.text
     return dict(response.json())
 

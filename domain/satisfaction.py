@@ -273,3 +273,11 @@ def chart_table(groups: Sequence[Group], kind: SurveyKind) -> Table:
         series=("satisfied", "other"),
         notes={"csat": "answers of 4 or 5, in % of answers"},
     )
+
+
+def totals_by(answers: Iterable[Answer], by: Grouping) -> list[tuple[str, Csat, Nps]]:
+    """CSAT and NPS per group over all periods, in group order."""
+    buckets: dict[str, list[Answer]] = {}
+    for answer in answers:
+        buckets.setdefault(getattr(answer, by) or "-", []).append(answer)
+    return [(group, *totals(found)) for group, found in sorted(buckets.items())]

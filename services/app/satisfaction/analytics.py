@@ -30,5 +30,11 @@ class SatisfactionAnalytics:
         csat, nps = domain.totals(answers)
         return SatisfactionReport(by, period, domain.group_answers(answers, by, period), csat, nps)
 
+    def overall(self, by: Grouping) -> tuple[Csat, Nps, list[tuple[str, Csat, Nps]]]:
+        """All answers' CSAT and NPS, and per group over all periods (the dashboard)."""
+        answers = self.view.answers()
+        csat, nps = domain.totals(answers)
+        return csat, nps, domain.totals_by(answers, by)
+
     def chart(self, by: Grouping, period: Period, kind: SurveyKind) -> Table:
         return domain.chart_table(self.report(by, period).groups, kind)

@@ -228,7 +228,6 @@ class ViewName(StrEnum):
     complaints = "complaints"
     orders = "orders"
     consent = "consent"
-    satisfaction = "satisfaction"
 
 
 @run_app.command("projector")

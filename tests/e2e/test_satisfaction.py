@@ -14,7 +14,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from events import SurveyAnswered, SurveySent, survey_id_for_case
+from events import SurveyAnswered, SurveySent, nps_survey_id, survey_id_for_case
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub, now_of
@@ -195,3 +195,13 @@ def test_an_nps_survey_to_one_customer_takes_a_0_to_10_reply(
     assert (answer.kind, answer.score) == ("nps", 9)
     nps = wait_until(lambda: answered_figures(hub, base_url, "nps", by="channel"))["nps"]
     assert nps == {"responses": 1, "promoters": 1, "passives": 0, "detractors": 0, "nps": 100.0}
+
+    # Opted out of SMS: the next campaign's survey is refused and records nothing.
+    opt_out = api.put(f"/customers/{customer}/consent", json={"channels": {"sms": False}})
+    assert opt_out.status_code == 200, opt_out.text
+    refused = api.post(
+        f"/customers/{customer}/surveys", json={**body, "campaign_id": "nps-2027-q1"}
+    )
+    assert refused.status_code == 409 and "opted out" in refused.json()["detail"]
+    assert hub.store.stream(nps_survey_id(UUID(customer), "campaign/nps-2027-q1")) == []
+    assert len([m for m in twilio.messages if "Reply 0" in m.params["Body"]]) == 1

@@ -166,7 +166,9 @@ class SatisfactionSurveys:
         idempotency_key: str | None = None,
     ) -> SurveyOutcome:
         """An NPS survey to one customer (what a campaign calls per recipient): once
-        per campaign (or idempotency key) and customer; without either, a new one."""
+        per campaign (or idempotency key) and customer; without either, a new one.
+        CommandRefused (opted out, quiet hours, the channel not configured) and
+        CustomerNotFound propagate, and nothing is recorded."""
         key = f"campaign/{campaign_id}" if campaign_id else idempotency_key
         survey_id = nps_survey_id(customer_id, key) if key else uuid4()
         if not self.store.exists(customer_id):
@@ -195,11 +197,11 @@ class SatisfactionSurveys:
         key = f"survey/{target.survey_id}"
         try:
             outcome = anyio.run(self._send, target, channel, key, expires)
-        except CommandRefused as refused:
+        except (CommandRefused, CustomerNotFound) as refused:
+            if target.case is None:
+                raise  # an NPS survey asked for now: the caller hears why (409), nothing recorded
             if str(refused).startswith("quiet hours"):
                 return None  # still due: a later round sends it
-            return self._skipped(target, str(refused))
-        except CustomerNotFound as refused:
             return self._skipped(target, str(refused))
         case = target.case
         sent = SurveySent(

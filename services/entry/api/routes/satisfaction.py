@@ -33,7 +33,10 @@ PeriodQuery = Annotated[Literal["day", "week", "month"], Query()]
     "/customers/{customer_id}/surveys",
     status_code=status.HTTP_201_CREATED,
     summary="Send an NPS survey to the customer (SMS: reply 0-10; email: one-click links)",
-    responses={404: {"description": "No such customer"}},
+    responses={
+        404: {"description": "No such customer"},
+        409: {"description": "Refused (opted out, quiet hours, channel not configured)"},
+    },
 )
 async def send_survey(
     hub: HubDep,

@@ -17,12 +17,23 @@ PATH = "/unsubscribe/email"
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
+def sign(secret: bytes, message: str) -> str:
+    """The hub's one link signature (HMAC-SHA256, hex). Each kind of link signs
+    a message that starts with its own purpose ("unsubscribe:", "survey:"), so a
+    signature made for one kind never passes as another."""
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_valid(secret: bytes, message: str, given: str) -> bool:
+    return hmac.compare_digest(sign(secret, message), given)
+
+
 def signature(secret: bytes, customer_id: UUID) -> str:
-    return hmac.new(secret, f"unsubscribe:{customer_id}".encode(), hashlib.sha256).hexdigest()
+    return sign(secret, f"unsubscribe:{customer_id}")
 
 
 def signature_valid(secret: bytes, customer_id: UUID, given: str) -> bool:
-    return hmac.compare_digest(signature(secret, customer_id), given)
+    return sign_valid(secret, f"unsubscribe:{customer_id}", given)
 
 
 def unsubscribe_url(public_url: str, secret: bytes, customer_id: UUID) -> str:

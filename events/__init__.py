@@ -62,8 +62,10 @@ from events.ids import (
     email_message_index_id,
     email_subject_stream_id,
     inbound_email_id,
+    nps_survey_id,
     order_stream_id,
     provider_event_id,
+    survey_id_for_case,
 )
 from events.knowledge import KnowledgeArticleRated, KnowledgeArticleWritten
 from events.letters import (
@@ -77,6 +79,13 @@ from events.merges import CustomersMerged, CustomersUnmerged
 from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.orders import OrderLine, OrderPlaced, OrderReturned, ReturnedLine
 from events.registry import EVENT_TYPES, event_class
+from events.satisfaction import (
+    SurveyAnswered,
+    SurveyChannel,
+    SurveyKind,
+    SurveySent,
+    SurveySkipped,
+)
 from events.sms import SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -158,6 +167,11 @@ __all__ = [
     "SmsSent",
     "SmsStatus",
     "SmsStatusChanged",
+    "SurveyAnswered",
+    "SurveyChannel",
+    "SurveyKind",
+    "SurveySent",
+    "SurveySkipped",
     "TranscriptAttached",
     "address_claim_id",
     "case_counter_id",
@@ -169,6 +183,8 @@ __all__ = [
     "email_subject_stream_id",
     "event_class",
     "inbound_email_id",
+    "nps_survey_id",
     "order_stream_id",
     "provider_event_id",
+    "survey_id_for_case",
 ]

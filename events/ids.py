@@ -88,3 +88,13 @@ def case_number(year: int, sequence: int) -> str:
 def order_stream_id(order_id: str) -> UUID:
     """The stream of one order: from the shop's order id, so resending it finds it."""
     return uuid5(NAMESPACE, f"order/{order_id}")
+
+
+def survey_id_for_case(complaint_id: UUID) -> UUID:
+    """A resolved case's CSAT survey: one per case, whatever runs twice."""
+    return uuid5(NAMESPACE, f"survey/case/{complaint_id}")
+
+
+def nps_survey_id(customer_id: UUID, key: str) -> UUID:
+    """An NPS survey of a customer for a campaign (or an idempotency key)."""
+    return uuid5(NAMESPACE, f"survey/nps/{key}/{customer_id}")

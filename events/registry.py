@@ -47,6 +47,7 @@ from events.letters import LetterReceived, LetterSent, LetterStatusChanged, Post
 from events.merges import CustomersMerged, CustomersUnmerged
 from events.opportunities import OpportunityOpened, OpportunityStageChanged, ProspectMarked
 from events.orders import OrderPlaced, OrderReturned
+from events.satisfaction import SurveyAnswered, SurveySent, SurveySkipped
 from events.sms import SmsReceived, SmsSent, SmsStatusChanged
 from events.voice import (
     CallNoteRecorded,
@@ -113,6 +114,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KnowledgeArticleRated,
         OrderPlaced,
         OrderReturned,
+        SurveySent,
+        SurveySkipped,
+        SurveyAnswered,
     )
 }
 

@@ -274,6 +274,13 @@ class Settings(BaseSettings):
         default=1440, ge=0, le=60 * 24 * 30, description="How long before the start to remind."
     )
     appointment_reminder_tick_seconds: float = Field(default=30.0, gt=0)
+    survey_delay_seconds: float = Field(
+        default=300.0, ge=0, description="How long after a resolution the CSAT survey goes out."
+    )
+    survey_answer_window_hours: float = Field(
+        default=168.0, gt=0, description="How long a survey takes answers (SMS and links)."
+    )
+    survey_tick_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("public_url")
     @classmethod

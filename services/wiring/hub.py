@@ -54,6 +54,11 @@ from projections.opportunities import (
     OpportunitiesSQLite,
 )
 from projections.orders import OrderHistory, OrderHistoryPostgres, OrderHistorySQLite
+from projections.satisfaction import (
+    SatisfactionView,
+    SatisfactionViewPostgres,
+    SatisfactionViewSQLite,
+)
 from projections.view import SqlView
 from services.app.analytics.reports import Reports
 from services.app.analytics.segments import Segments, SegmentSources
@@ -80,6 +85,9 @@ from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import Outbound
 from services.app.projector import Projector
+from services.app.satisfaction.analytics import SatisfactionAnalytics
+from services.app.satisfaction.answers import SurveyAnswers
+from services.app.satisfaction.surveys import SatisfactionSurveys
 from services.infra.access_log import AccessLog
 from services.infra.accounts import UserStore
 from services.infra.audit_keys import AuditSigner, load_signer
@@ -129,6 +137,7 @@ class Views:
     knowledge: KnowledgeBase
     orders: OrderHistory
     consent: ConsentIndex
+    satisfaction: SatisfactionView
 
     @property
     def all(self) -> list[SqlView]:
@@ -141,6 +150,7 @@ class Views:
             self.knowledge,
             self.orders,
             self.consent,
+            self.satisfaction,
         ]
 
 
@@ -206,6 +216,8 @@ class Hub:
             self.complaints.stop()
         if self.built("reminders"):
             self.reminders.stop()
+        if self.built("surveys"):
+            self.surveys.stop()
         if self.built("projector"):
             self.projector.stop()
         if self.built("retention_job"):
@@ -249,6 +261,11 @@ class Hub:
     def unsubscribe_secret(self) -> bytes:
         """Signs the one-click unsubscribe links in outbound email."""
         return derive_key(self.master_key, "unsubscribe-link")
+
+    @part
+    def survey_secret(self) -> bytes:
+        """Signs the one-click rating links in survey emails."""
+        return derive_key(self.master_key, "survey-link")
 
     def unsubscribe_url(self, customer_id: UUID) -> str:
         return unsubscribe_url(self.settings.public_url, self.unsubscribe_secret, customer_id)
@@ -650,6 +667,43 @@ class Hub:
             interval=self.settings.appointment_reminder_tick_seconds,
         )
 
+    # Satisfaction --------------------------------------------------------------------
+
+    @part
+    def surveys(self) -> SatisfactionSurveys:
+        """The follower that sends satisfaction surveys and records SMS answers
+        (started by `serve` and `run api`, and beside the satisfaction view)."""
+        settings = self.settings
+        desk = self.complaints.desk
+        return SatisfactionSurveys(
+            self.store,
+            self.recorder,
+            self.views.satisfaction,
+            self.survey_answers,
+            desk.case,
+            lambda: self.messaging,
+            lambda: self.email,
+            link_secret=self.survey_secret,
+            public_url=settings.public_url,
+            clock=self._now,
+            interval=settings.survey_tick_seconds,
+            delay=timedelta(seconds=settings.survey_delay_seconds),
+            window=timedelta(hours=settings.survey_answer_window_hours),
+        )
+
+    @part
+    def survey_answers(self) -> SurveyAnswers:
+        """Records survey answers: SMS replies, and the rating links (the gateway
+        serves those, with the store alone)."""
+        return SurveyAnswers(
+            self.store, self.recorder, link_secret=self.survey_secret, clock=self._now
+        )
+
+    @part
+    def satisfaction(self) -> SatisfactionAnalytics:
+        """CSAT and NPS over time, by queue, agent, product or channel."""
+        return SatisfactionAnalytics(self.views.satisfaction)
+
 
 # What each process builds at start-up.
 # `contacthub run api`: the agent API over the read models; commands append.
@@ -675,6 +729,7 @@ API_PARTS = (
     "erasure",
     "orders",
     "segments",
+    "satisfaction",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -687,7 +742,7 @@ GATEWAY_PARTS = (
 )
 # `contacthub serve`: the API, the gateway's webhook parts and the reminders,
 # in one process (the other parts, if ever used, are built on first use).
-EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders")
+EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders", "surveys")
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
 PROJECTOR_PARTS = ("store", "views", "projector")
@@ -732,6 +787,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
             KnowledgeBaseSQLite(datastore, db=db),
             OrderHistorySQLite(datastore, db=db),
             ConsentIndexSQLite(datastore, db=db),
+            SatisfactionViewSQLite(datastore, db=db),
         )
     db = SqlRunner(datastore, "postgres")
     return Views(
@@ -744,6 +800,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
         KnowledgeBasePostgres(datastore, db=db),
         OrderHistoryPostgres(datastore, db=db),
         ConsentIndexPostgres(datastore, db=db),
+        SatisfactionViewPostgres(datastore, db=db),
     )
 
 

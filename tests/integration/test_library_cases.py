@@ -13,6 +13,7 @@ from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
 from projections.customer360 import Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndexPostgres, IdentityIndexSQLite
+from projections.satisfaction import SatisfactionViewPostgres, SatisfactionViewSQLite
 from services.infra.eventstore.store import store_location
 from services.infra.sql import SqlRunner
 from tests.support.postgres import create_database, drop_database
@@ -67,5 +68,21 @@ class TestIdentityPostgresAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
         store = postgres_datastore(self)
         view = IdentityIndexPostgres(store, db=SqlRunner(store, "postgres"))
+        view.setup()
+        return view
+
+
+class TestSatisfactionSQLiteAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        store = sqlite_datastore(self)
+        view = SatisfactionViewSQLite(store, db=SqlRunner(store, "sqlite"))
+        view.setup()
+        return view
+
+
+class TestSatisfactionPostgresAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        store = postgres_datastore(self)
+        view = SatisfactionViewPostgres(store, db=SqlRunner(store, "postgres"))
         view.setup()
         return view

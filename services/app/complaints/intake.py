@@ -25,7 +25,15 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from domain import complaints
 from domain.complaint_intake import message_text, outbound_by_agent, route_inbound
 from domain.complaints import ComplaintState, IllegalTransition, Stamp
-from events import ComplaintOpened, Event, InboundEvent, complaint_id_for, provider_event_id
+from domain.satisfaction import answers, open_survey
+from events import (
+    ComplaintOpened,
+    Event,
+    InboundEvent,
+    complaint_id_for,
+    provider_event_id,
+    survey_id_for_case,
+)
 from projections.complaints import CustomerCaseIndex
 from services.app.complaints.config import ComplaintConfig
 from services.app.complaints.desk import ComplaintDesk
@@ -37,6 +45,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 SAVE_EVERY_SECONDS = 2.0
 MAX_ATTEMPTS = 8
+# Channels whose replies can answer a satisfaction survey.
+SURVEY_REPLY_CHANNELS = frozenset({"sms"})
 
 
 class ComplaintIntake:
@@ -125,6 +135,9 @@ class ComplaintIntake:
 
     def _inbound(self, message: InboundEvent, opened: dict[UUID, set[UUID]]) -> list[Event]:
         assert message.customer_id is not None
+        cases = self._cases(message.customer_id, opened)
+        if self._answers_survey(message, cases):
+            return []  # a rating for a resolved case's survey: it reopens nothing
         stamp = Stamp(
             event_id=provider_event_id("contacthub", "complaint-intake", str(message.event_id)),
             occurred_at=message.occurred_at,
@@ -139,7 +152,7 @@ class ComplaintIntake:
             channel=message.channel,
             text=message_text(message),
             occurred_at=message.occurred_at,
-            cases=self._cases(message.customer_id, opened),
+            cases=cases,
             rules=self.config.rules,
             reopen_window=self.config.reopen_window,
             stamp=stamp,
@@ -153,6 +166,21 @@ class ComplaintIntake:
         opened[message.customer_id].add(outcome.state.complaint_id)
         # The index learns of the case now, not only when the log reaches it.
         return list(self.store.stream(outcome.state.complaint_id)[:1])
+
+    def _answers_survey(self, message: InboundEvent, cases: list[ComplaintState]) -> bool:
+        """Whether the message is a score answering the survey of one of the
+        customer's resolved cases (read from the store, not a read model, so it
+        does not depend on how far the satisfaction view has got)."""
+        if message.channel not in SURVEY_REPLY_CHANNELS:
+            return False
+        text = message_text(message)
+        for case in cases:
+            if case.status not in ("resolved", "closed"):
+                continue
+            survey = open_survey(self.store.stream(survey_id_for_case(case.complaint_id)))
+            if survey is not None and answers(survey, message.channel, text, message.occurred_at):
+                return True
+        return False
 
     def _outbound(
         self,

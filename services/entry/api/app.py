@@ -42,8 +42,10 @@ from services.entry.api.routes import (
     opportunities,
     orders,
     reports,
+    satisfaction,
     segments,
     stream,
+    survey_links,
     twilio_voice,
     twilio_webhooks,
     unsubscribe,
@@ -61,6 +63,8 @@ GATEWAY_ROUTERS = (
     letters.webhooks,
     # Recipient-facing like the webhooks: the List-Unsubscribe link points at public_url.
     unsubscribe.router,
+    # Recipient-facing too: the survey emails' rating links point at public_url.
+    survey_links.router,
 )
 # Agent-facing: what `contacthub run api` serves.
 API_ROUTERS = (
@@ -75,6 +79,8 @@ API_ROUTERS = (
     # Before the reports: its /reports/pipeline.svg must not be taken for
     # /reports/{name} (routes match in the order they are added).
     opportunities.router,
+    # Before the reports too: /reports/satisfaction.svg.
+    satisfaction.router,
     reports.router,
     complaints.router,
     complaint_replies.router,
@@ -109,6 +115,7 @@ def create_app(
             hub.projector.start()
             hub.complaints.start()
             hub.reminders.start()
+            hub.surveys.start()
             if hub.settings.retention_months is not None:
                 hub.retention_job.start()
                 hub.retention_job.wake()  # a first run at start-up, then each interval
@@ -136,6 +143,7 @@ def create_app(
         finally:
             if run_projector:
                 hub.reminders.stop()
+                hub.surveys.stop()
                 hub.complaints.stop()
                 if hub.built("retention_job"):
                     hub.retention_job.stop()

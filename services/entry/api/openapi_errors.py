@@ -95,6 +95,9 @@ def add_errors(document: dict[str, Any], routes: list[APIRoute]) -> None:
             if responses.get("422", {}).get("description") == "Validation Error":
                 responses["422"]["description"] = INVALID
             for status, response in responses.items():
+                declared = response.get("content") or {}
+                if declared and "application/json" not in declared:
+                    continue  # a page for a person (the survey links' HTML), as declared
                 if status.startswith(("4", "5")):
                     response["content"] = ERROR_CONTENT
 

@@ -120,6 +120,8 @@ def run_projector(
     policies = "complaints" in names
     # Appointment reminders follow the appointments view the same way.
     reminders = "appointments" in names
+    # Satisfaction surveys follow the satisfaction view.
+    surveys = "satisfaction" in names
 
     async def main(stop: asyncio.Event) -> None:
         await anyio.to_thread.run_sync(hub.projector.catch_up)
@@ -128,12 +130,16 @@ def run_projector(
             hub.complaints.start()
         if reminders:
             hub.reminders.start()
+        if surveys:
+            hub.surveys.start()
         try:
             while not stop.is_set() and hub.projector.running:
                 heartbeat.beat()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
         finally:
+            if surveys:
+                await anyio.to_thread.run_sync(hub.surveys.stop)
             if reminders:
                 await anyio.to_thread.run_sync(hub.reminders.stop)
             if policies:

@@ -1,6 +1,6 @@
 """The supervisor dashboard: queue sizes, SLA compliance, channel mix, and
 complaint reasons by product (the analytics report, its SVG as the API draws it),
-as inline SVG."""
+and customer satisfaction (CSAT per queue, NPS), as inline SVG."""
 
 from __future__ import annotations
 
@@ -27,7 +27,19 @@ def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
     figures = complaint_figures(hub.views.complaints.figures_rows(), now_of(hub))
     queues = queues_by_name(hub)
     by_product = hub.reports.complaints_by_product()
+    csat, nps, csat_by_queue = hub.satisfaction.overall("queue")
     return {
+        "satisfaction": {
+            "csat": csat,
+            "nps": nps,
+            "chart": bar_chart(
+                t["csat_by_queue"],
+                [(queue, c.score) for queue, c, _ in csat_by_queue if c.score is not None],
+                maximum=100,
+                unit=" %",
+                css_class="bar bar-csat",
+            ),
+        },
         "figures": figures,
         # as_svg escapes every text it writes (it is served as image/svg+xml too).
         "by_product": (by_product, Markup(as_svg(by_product))),

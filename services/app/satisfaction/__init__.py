@@ -1,0 +1,2 @@
+"""Satisfaction surveys: the survey worker (sending, SMS replies, rating links)
+and the CSAT / NPS analytics over the answers."""

@@ -88,3 +88,9 @@ def case_number(year: int, sequence: int) -> str:
 def order_stream_id(order_id: str) -> UUID:
     """The stream of one order: from the shop's order id, so resending it finds it."""
     return uuid5(NAMESPACE, f"order/{order_id}")
+
+
+def campaign_send_id(campaign_id: UUID, customer_id: UUID) -> UUID:
+    """The stream of one member's campaign send: looked up before sending, so a
+    restart never sends to a member twice."""
+    return uuid5(NAMESPACE, f"campaign-send/{campaign_id}/{customer_id}")

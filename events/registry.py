@@ -9,6 +9,12 @@ from events.appointments import (
     AppointmentRescheduled,
     AppointmentScheduled,
 )
+from events.campaigns import (
+    CampaignCreated,
+    CampaignFinished,
+    CampaignSendRecorded,
+    CampaignStarted,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -113,6 +119,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KnowledgeArticleRated,
         OrderPlaced,
         OrderReturned,
+        CampaignCreated,
+        CampaignStarted,
+        CampaignSendRecorded,
+        CampaignFinished,
     )
 }
 

@@ -228,6 +228,7 @@ class ViewName(StrEnum):
     complaints = "complaints"
     orders = "orders"
     consent = "consent"
+    campaigns = "campaigns"
 
 
 @run_app.command("projector")

@@ -258,6 +258,8 @@ class Settings(BaseSettings):
         default=1440, ge=0, le=60 * 24 * 30, description="How long before the start to remind."
     )
     appointment_reminder_tick_seconds: float = Field(default=30.0, gt=0)
+    # Campaigns: how often the sender follower sends the next throttled batch.
+    campaign_tick_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("public_url")
     @classmethod

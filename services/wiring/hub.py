@@ -34,6 +34,7 @@ from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
 from domain.valuation import AbcLimits
 from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
+from projections.campaigns import Campaigns, CampaignsPostgres, CampaignsSQLite
 from projections.complaints import (
     CaseFilter,
     ComplaintQueues,
@@ -58,6 +59,8 @@ from services.app.analytics.reports import Reports
 from services.app.analytics.segments import Segments, SegmentSources
 from services.app.analytics.suggestions import Suggestions
 from services.app.analytics.valuations import Valuations
+from services.app.campaigns.desk import CampaignDesk
+from services.app.campaigns.sender import CampaignMessages, CampaignSender
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
 from services.app.erasure import Erasure, Retention
@@ -128,6 +131,7 @@ class Views:
     knowledge: KnowledgeBase
     orders: OrderHistory
     consent: ConsentIndex
+    campaigns: Campaigns
 
     @property
     def all(self) -> list[SqlView]:
@@ -140,6 +144,7 @@ class Views:
             self.knowledge,
             self.orders,
             self.consent,
+            self.campaigns,
         ]
 
 
@@ -205,6 +210,8 @@ class Hub:
             self.complaints.stop()
         if self.built("reminders"):
             self.reminders.stop()
+        if self.built("campaign_sender"):
+            self.campaign_sender.stop()
         if self.built("projector"):
             self.projector.stop()
         if self.built("retention_job"):
@@ -643,6 +650,46 @@ class Hub:
             interval=self.settings.appointment_reminder_tick_seconds,
         )
 
+    # Campaigns -------------------------------------------------------------------
+
+    @part
+    def campaign_messages(self) -> CampaignMessages:
+        """The one send path of a rendered marketing message (campaigns, surveys)."""
+        return CampaignMessages(lambda: self.messaging, lambda: self.email, lambda: self.letters)
+
+    @part
+    def campaigns(self) -> CampaignDesk:
+        segments = self.segments
+
+        def on_start() -> None:
+            self.wake_followers()
+            if self.built("campaign_sender"):
+                self.campaign_sender.wake()
+
+        return CampaignDesk(
+            self.store,
+            self.recorder,
+            self.views.campaigns,
+            segment_exists=lambda segment_id: segments.storage.get(segment_id) is not None,
+            segment_members=lambda segment_id: segments.members(segment_id)[1],
+            unconfigured=self.campaign_messages.unconfigured,
+            clock=self._now,
+            on_start=on_start,
+        )
+
+    @part
+    def campaign_sender(self) -> CampaignSender:
+        """The follower that sends running campaigns, throttled (started like the reminders)."""
+        return CampaignSender(
+            self.store,
+            self.recorder,
+            self.views.campaigns,
+            self.campaign_messages,
+            quiet=self.quiet,
+            clock=self._now,
+            interval=self.settings.campaign_tick_seconds,
+        )
+
 
 # What each process builds at start-up.
 # `contacthub run api`: the agent API over the read models; commands append.
@@ -668,6 +715,7 @@ API_PARTS = (
     "erasure",
     "orders",
     "segments",
+    "campaigns",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -678,9 +726,9 @@ GATEWAY_PARTS = (
     "email_gateway",
     "mailgun_tokens",
 )
-# `contacthub serve`: the API, the gateway's webhook parts and the reminders,
+# `contacthub serve`: the API, the gateway's webhook parts, the reminders and the campaign sender,
 # in one process (the other parts, if ever used, are built on first use).
-EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders")
+EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders", "campaign_sender")
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
 PROJECTOR_PARTS = ("store", "views", "projector")
@@ -725,6 +773,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
             KnowledgeBaseSQLite(datastore, db=db),
             OrderHistorySQLite(datastore, db=db),
             ConsentIndexSQLite(datastore, db=db),
+            CampaignsSQLite(datastore, db=db),
         )
     db = SqlRunner(datastore, "postgres")
     return Views(
@@ -737,6 +786,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
         KnowledgeBasePostgres(datastore, db=db),
         OrderHistoryPostgres(datastore, db=db),
         ConsentIndexPostgres(datastore, db=db),
+        CampaignsPostgres(datastore, db=db),
     )
 
 

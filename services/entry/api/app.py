@@ -27,6 +27,7 @@ from services.entry.api.routes import (
     audit,
     briefing,
     calls,
+    campaigns,
     complaint_analytics,
     complaint_replies,
     complaints,
@@ -75,6 +76,7 @@ API_ROUTERS = (
     # Before the reports: its /reports/pipeline.svg must not be taken for
     # /reports/{name} (routes match in the order they are added).
     opportunities.router,
+    campaigns.router,
     reports.router,
     complaints.router,
     complaint_replies.router,
@@ -109,6 +111,7 @@ def create_app(
             hub.projector.start()
             hub.complaints.start()
             hub.reminders.start()
+            hub.campaign_sender.start()
             if hub.settings.retention_months is not None:
                 hub.retention_job.start()
                 hub.retention_job.wake()  # a first run at start-up, then each interval
@@ -135,6 +138,7 @@ def create_app(
             yield
         finally:
             if run_projector:
+                hub.campaign_sender.stop()
                 hub.reminders.stop()
                 hub.complaints.stop()
                 if hub.built("retention_job"):

@@ -120,6 +120,8 @@ def run_projector(
     policies = "complaints" in names
     # Appointment reminders follow the appointments view the same way.
     reminders = "appointments" in names
+    # And the campaign sender beside the campaigns view.
+    campaigns = "campaigns" in names
 
     async def main(stop: asyncio.Event) -> None:
         await anyio.to_thread.run_sync(hub.projector.catch_up)
@@ -128,6 +130,8 @@ def run_projector(
             hub.complaints.start()
         if reminders:
             hub.reminders.start()
+        if campaigns:
+            hub.campaign_sender.start()
         try:
             while not stop.is_set() and hub.projector.running:
                 heartbeat.beat()
@@ -136,6 +140,8 @@ def run_projector(
         finally:
             if reminders:
                 await anyio.to_thread.run_sync(hub.reminders.stop)
+            if campaigns:
+                await anyio.to_thread.run_sync(hub.campaign_sender.stop)
             if policies:
                 await anyio.to_thread.run_sync(hub.complaints.stop)
             await anyio.to_thread.run_sync(hub.projector.stop)

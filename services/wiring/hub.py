@@ -688,6 +688,7 @@ class Hub:
             quiet=self.quiet,
             clock=self._now,
             interval=self.settings.campaign_tick_seconds,
+            on_write=self.wake_followers,
         )
 
 

@@ -157,6 +157,7 @@ class CampaignSender:
         quiet: QuietHours | None,
         clock: Callable[[], datetime],
         interval: float,
+        on_write: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.recorder = recorder
@@ -164,6 +165,8 @@ class CampaignSender:
         self.messages = messages
         self.quiet = quiet
         self.clock = clock
+        # Wakes the projector after a write, so the report follows the sends closely.
+        self.on_write = on_write
         # Provider calls per campaign in the throttle's window; seeded from the
         # read model the first time a campaign is seen, so a restart keeps the pace.
         self._recent: dict[UUID, deque[datetime]] = {}
@@ -260,6 +263,7 @@ class CampaignSender:
             self.recorder.append([event])
         except IntegrityError:
             log.info("campaign send for %s was recorded meanwhile", customer_id)
+        self.on_write()
         return event
 
     def _finish(self, state: CampaignState) -> None:
@@ -273,6 +277,7 @@ class CampaignSender:
         if events:
             with contextlib.suppress(IntegrityError):  # finished by another sender meanwhile
                 self.recorder.append(events)
+            self.on_write()
 
 
 async def _send_rendered(

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
 
+import anyio
 import httpx
 import pytest
 
@@ -318,15 +319,13 @@ def test_a_restart_mid_campaign_sends_nobody_a_second_message(
             assert len(twilio.messages) == 2
             hub.campaign_sender.stop()
             # A crash after the provider took the third message, before its record.
-            state_members = [UUID(c) for c in sorted(ids)]
+            members = [UUID(c) for c in sorted(ids)]
             unsent = [
                 c
-                for c in state_members
+                for c in members
                 if not hub.store.exists(campaign_send_id(UUID(campaign), c))
             ]
             third = unsent[0]
-            import anyio
-
             anyio.run(
                 lambda: hub.campaign_messages.send_rendered(
                     "sms",

@@ -515,10 +515,12 @@ def demo(
         task = progress.add_task("opening complaint cases", total=None)
         intake = hub.complaints.intake
         intake.catch_up()
-        # What each complaint is about: a product the customer had ordered.
+        resolved = resolve_demo_cases(hub.complaints.desk, loaded.cases)
+        # What each complaint is about: a product the customer had ordered. After
+        # the resolutions: the desk records the SLA events due by now with a step,
+        # and a case resolved in time has none.
         products = complaint_products(loaded.complaints, order_events, seed=seed)
         categorise_demo_cases(hub.complaints.desk, loaded.complaints, products)
-        resolved = resolve_demo_cases(hub.complaints.desk, loaded.cases)
         intake.catch_up()
         intake.flush()
         progress.remove_task(task)

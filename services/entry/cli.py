@@ -228,7 +228,6 @@ class ViewName(StrEnum):
     complaints = "complaints"
     orders = "orders"
     consent = "consent"
-    campaigns = "campaigns"
 
 
 @run_app.command("projector")

@@ -321,9 +321,7 @@ def test_a_restart_mid_campaign_sends_nobody_a_second_message(
             # A crash after the provider took the third message, before its record.
             members = [UUID(c) for c in sorted(ids)]
             unsent = [
-                c
-                for c in members
-                if not hub.store.exists(campaign_send_id(UUID(campaign), c))
+                c for c in members if not hub.store.exists(campaign_send_id(UUID(campaign), c))
             ]
             third = unsent[0]
             anyio.run(
@@ -346,3 +344,32 @@ def test_a_restart_mid_campaign_sends_nobody_a_second_message(
             assert (figures["sent"], figures["members"], figures["pending"]) == (4, 4, 0)
     phones = [m.params["To"] for m in twilio.messages]
     assert sorted(phones) == sorted(PHONES.values())  # each member once, the third included
+
+
+def test_a_send_the_provider_refuses_is_recorded_as_failed_with_its_error(
+    hub: Hub,
+    client: httpx.Client,
+    base_url: str,
+    api: Any,
+    supervisor: httpx.Client,
+    twilio: TwilioStandIn,
+) -> None:
+    customer_id = sms_customer(client, base_url, api, 1, PHONES["A"])
+    opt_in(api, customer_id, "sms")
+    texts = segment(supervisor, "texters", "sms", 1)
+    campaign = supervisor.post(
+        "/campaigns",
+        json={"name": "Pech", "segment_id": texts, "channel": "sms", "body": "Neu"},
+    ).json()["campaign_id"]
+    twilio.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
+    assert supervisor.post(f"/campaigns/{campaign}/start").status_code == 200
+    finished(api, campaign)
+    figures = report(api, campaign)
+    assert (figures["sent"], figures["failed"], figures["reach"]) == (0, 1, 0)
+    [send] = [
+        e
+        for e in hub.store.stream(campaign_send_id(UUID(campaign), UUID(customer_id)))
+        if isinstance(e, CampaignSendRecorded)
+    ]
+    assert send.outcome == "failed" and "unsubscribed recipient" in send.reason, send.reason
+    assert twilio.messages == []

@@ -205,9 +205,11 @@ class CampaignSender:
         recent = self._recent.get(campaign_id)
         if recent is None:
             recent = self._recent[campaign_id] = deque(
-                datetime.fromisoformat(row["sent_at"])
-                for row in sends
-                if row["outcome"] != "refused"
+                sorted(  # oldest first, as the window drops them
+                    datetime.fromisoformat(row["sent_at"])
+                    for row in sends
+                    if row["outcome"] != "refused"
+                )
             )
         while recent and recent[0] <= now - domain.THROTTLE_WINDOW:
             recent.popleft()
@@ -226,6 +228,7 @@ class CampaignSender:
                 recent.append(send.occurred_at)
                 budget -= 1
         self._finish(state)
+        self._recent.pop(campaign_id, None)
         return done
 
     def _send(self, state: CampaignState, customer_id: UUID) -> CampaignSendRecorded:

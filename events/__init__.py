@@ -15,6 +15,14 @@ from events.appointments import (
     AppointmentScheduled,
     ReminderChannel,
 )
+from events.campaigns import (
+    CampaignChannel,
+    CampaignCreated,
+    CampaignFinished,
+    CampaignKind,
+    CampaignSendRecorded,
+    CampaignStarted,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -54,6 +62,7 @@ from events.email import (
 from events.envelope import ERASED, Event, InboundEvent
 from events.ids import (
     address_claim_id,
+    campaign_send_id,
     case_counter_id,
     case_number,
     complaint_id_for,
@@ -115,6 +124,12 @@ __all__ = [
     "CallReceived",
     "CallStatus",
     "CallStatusChanged",
+    "CampaignChannel",
+    "CampaignCreated",
+    "CampaignFinished",
+    "CampaignKind",
+    "CampaignSendRecorded",
+    "CampaignStarted",
     "CaseNumberAssigned",
     "ChannelAddressLinked",
     "ComplaintAssigned",
@@ -174,6 +189,7 @@ __all__ = [
     "SurveySkipped",
     "TranscriptAttached",
     "address_claim_id",
+    "campaign_send_id",
     "case_counter_id",
     "case_number",
     "complaint_id_for",

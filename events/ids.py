@@ -98,3 +98,9 @@ def survey_id_for_case(complaint_id: UUID) -> UUID:
 def nps_survey_id(customer_id: UUID, key: str) -> UUID:
     """An NPS survey of a customer for a campaign (or an idempotency key)."""
     return uuid5(NAMESPACE, f"survey/nps/{key}/{customer_id}")
+
+
+def campaign_send_id(campaign_id: UUID, customer_id: UUID) -> UUID:
+    """The stream of one member's campaign send: looked up before sending, so a
+    restart never sends to a member twice."""
+    return uuid5(NAMESPACE, f"campaign-send/{campaign_id}/{customer_id}")

@@ -9,6 +9,12 @@ from events.appointments import (
     AppointmentRescheduled,
     AppointmentScheduled,
 )
+from events.campaigns import (
+    CampaignCreated,
+    CampaignFinished,
+    CampaignSendRecorded,
+    CampaignStarted,
+)
 from events.complaints import (
     AgentReplied,
     CaseNumberAssigned,
@@ -117,6 +123,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SurveySent,
         SurveySkipped,
         SurveyAnswered,
+        CampaignCreated,
+        CampaignStarted,
+        CampaignSendRecorded,
+        CampaignFinished,
     )
 }
 

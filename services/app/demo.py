@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from events import (
     provider_event_id,
 )
 from services.app.complaints.desk import ComplaintDesk
+from services.app.demo_complaints import DemoComplaint
 from services.infra.eventstore import EventStore
 
 GERMAN_FIRST = [
@@ -191,6 +192,8 @@ class CustomerHistory:
     events: list[Event]
     interactions: int
     cases: list[DemoCase]
+    # Every complaint of the customer's, open or resolved (for its product).
+    complaints: list[DemoComplaint] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -317,10 +320,15 @@ def generate(
                 text = rng.choice(OUTBOUND[language]).format(order=order)
                 writer.sent(at, text, rng.choice(AGENTS))
         cases: list[DemoCase] = []
+        complained: list[DemoComplaint] = []
         if complaint is not None:
             order = f"A-{rng.randrange(100000, 999999)}"
             text = rng.choice(COMPLAINTS[language]).format(order=order)
             message = writer.received(complaint.at, text)
+            assert writer.customer_id is not None
+            complained.append(
+                DemoComplaint(complaint_id_for(message.event_id), writer.customer_id, complaint.at)
+            )
             agent = rng.choice(AGENTS)
             if complaint.replied_at is not None:
                 writer.sent(complaint.replied_at, REPLIES[language].format(order=order), agent)
@@ -329,7 +337,7 @@ def generate(
                 cases.append(DemoCase(case_id, complaint.resolved_at, agent))
         events = writer.events
         written = sum(1 for e in events if isinstance(e, SmsReceived | SmsSent))
-        yield CustomerHistory(events, written, cases)
+        yield CustomerHistory(events, written, cases, complained)
 
 
 def _outbound_sms(
@@ -378,6 +386,7 @@ class DemoLoad:
     interactions: int
     cases: list[DemoCase]
     customer_ids: list[UUID]  # in the sample's order, for its orders (services/app/demo_orders.py)
+    complaints: list[DemoComplaint] = field(default_factory=list)
 
 
 def demo_loaded(
@@ -415,12 +424,14 @@ def load_demo(
     batch: list[Event] = []
     written = 0
     cases: list[DemoCase] = []
+    complained: list[DemoComplaint] = []
     customer_ids: list[UUID] = []
     for history in generate(
         customers=customers, interactions=interactions, secret=secret, seed=seed, now=now or _now()
     ):
         batch += history.events
         cases += history.cases
+        complained += history.complaints
         customer_ids += [e.customer_id for e in history.events[:1] if e.customer_id]
         written += history.interactions
         progress(history.interactions)
@@ -429,7 +440,7 @@ def load_demo(
             batch = []
     if batch:
         _append(store, batch)
-    return DemoLoad(written, cases, customer_ids)
+    return DemoLoad(written, cases, customer_ids, complained)
 
 
 def resolve_demo_cases(desk: ComplaintDesk, cases: list[DemoCase]) -> int:

@@ -110,11 +110,11 @@ def load_demo_orders(
     now: datetime,
     progress: Callable[[int], None] = lambda n: None,
     batch_size: int = 2000,
-) -> int:
-    """Appends the sample orders; returns how many orders were recorded."""
+) -> list[Event]:
+    """Appends the sample orders; returns the events recorded."""
     events = generate_orders(customer_ids, seed=seed, now=now)
     for start in range(0, len(events), batch_size):
         batch = events[start : start + batch_size]
         store.append(batch)
         progress(len(batch))
-    return sum(1 for e in events if e.type == "OrderPlaced")
+    return events

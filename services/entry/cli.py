@@ -477,6 +477,7 @@ def demo(
     from eventsourcing.persistence import IntegrityError
 
     from services.app.demo import demo_loaded, load_demo, resolve_demo_cases
+    from services.app.demo_complaints import categorise_demo_cases, complaint_products
     from services.app.demo_orders import load_demo_orders
     from services.wiring.hub import build_hub
 
@@ -506,7 +507,7 @@ def demo(
         progress.remove_task(task)
         console.print(f"recorded {customers} customers with {loaded.interactions} interactions")
         task = progress.add_task("recording orders", total=None)
-        ordered = load_demo_orders(
+        order_events = load_demo_orders(
             hub.store,
             loaded.customer_ids,
             seed=seed,
@@ -514,11 +515,17 @@ def demo(
             progress=lambda n: progress.advance(task, n),
         )
         progress.remove_task(task)
+        ordered = sum(1 for e in order_events if e.type == "OrderPlaced")
         console.print(f"recorded {ordered} orders")
         task = progress.add_task("opening complaint cases", total=None)
         intake = hub.complaints.intake
         intake.catch_up()
         resolved = resolve_demo_cases(hub.complaints.desk, loaded.cases)
+        # What each complaint is about: a product the customer had ordered. After
+        # the resolutions: the desk records the SLA events due by now with a step,
+        # and a case resolved in time has none.
+        products = complaint_products(loaded.complaints, order_events, seed=seed)
+        categorise_demo_cases(hub.complaints.desk, loaded.complaints, products)
         intake.catch_up()
         intake.flush()
         progress.remove_task(task)

@@ -281,6 +281,8 @@ class Settings(BaseSettings):
         default=168.0, gt=0, description="How long a survey takes answers (SMS and links)."
     )
     survey_tick_seconds: float = Field(default=30.0, gt=0)
+    # Campaigns: how often the sender follower sends the next throttled batch.
+    campaign_tick_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("public_url")
     @classmethod

@@ -35,6 +35,7 @@ from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
 from domain.valuation import AbcLimits
 from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
+from projections.campaigns import Campaigns, CampaignsPostgres, CampaignsSQLite
 from projections.complaints import (
     CaseFilter,
     ComplaintQueues,
@@ -64,6 +65,8 @@ from services.app.analytics.reports import Reports
 from services.app.analytics.segments import Segments, SegmentSources
 from services.app.analytics.suggestions import Suggestions
 from services.app.analytics.valuations import Valuations
+from services.app.campaigns.desk import CampaignDesk
+from services.app.campaigns.sender import CampaignMessages, CampaignSender
 from services.app.complaints.config import complaint_config
 from services.app.consent import ConsentBook
 from services.app.erasure import Erasure, Retention
@@ -138,6 +141,7 @@ class Views:
     orders: OrderHistory
     consent: ConsentIndex
     satisfaction: SatisfactionView
+    campaigns: Campaigns
 
     @property
     def all(self) -> list[SqlView]:
@@ -151,6 +155,7 @@ class Views:
             self.orders,
             self.consent,
             self.satisfaction,
+            self.campaigns,
         ]
 
 
@@ -218,6 +223,8 @@ class Hub:
             self.reminders.stop()
         if self.built("surveys"):
             self.surveys.stop()
+        if self.built("campaign_sender"):
+            self.campaign_sender.stop()
         if self.built("projector"):
             self.projector.stop()
         if self.built("retention_job"):
@@ -704,6 +711,47 @@ class Hub:
         """CSAT and NPS over time, by queue, agent, product or channel."""
         return SatisfactionAnalytics(self.views.satisfaction)
 
+    # Campaigns -------------------------------------------------------------------
+
+    @part
+    def campaign_messages(self) -> CampaignMessages:
+        """The one send path of a rendered marketing message (campaigns, surveys)."""
+        return CampaignMessages(lambda: self.messaging, lambda: self.email, lambda: self.letters)
+
+    @part
+    def campaigns(self) -> CampaignDesk:
+        segments = self.segments
+
+        def on_start() -> None:
+            self.wake_followers()
+            if self.built("campaign_sender"):
+                self.campaign_sender.wake()
+
+        return CampaignDesk(
+            self.store,
+            self.recorder,
+            self.views.campaigns,
+            segment_exists=lambda segment_id: segments.storage.get(segment_id) is not None,
+            segment_members=lambda segment_id: segments.members(segment_id)[1],
+            unconfigured=self.campaign_messages.unconfigured,
+            clock=self._now,
+            on_start=on_start,
+        )
+
+    @part
+    def campaign_sender(self) -> CampaignSender:
+        """The follower that sends running campaigns, throttled (started like the reminders)."""
+        return CampaignSender(
+            self.store,
+            self.recorder,
+            self.views.campaigns,
+            self.campaign_messages,
+            quiet=self.quiet,
+            clock=self._now,
+            interval=self.settings.campaign_tick_seconds,
+            on_write=self.wake_followers,
+        )
+
 
 # What each process builds at start-up.
 # `contacthub run api`: the agent API over the read models; commands append.
@@ -730,6 +778,7 @@ API_PARTS = (
     "orders",
     "segments",
     "satisfaction",
+    "campaigns",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -740,9 +789,16 @@ GATEWAY_PARTS = (
     "email_gateway",
     "mailgun_tokens",
 )
-# `contacthub serve`: the API, the gateway's webhook parts and the reminders,
+# `contacthub serve`: the API, the gateway's webhook parts, the reminders and the campaign sender,
 # in one process (the other parts, if ever used, are built on first use).
-EVERYTHING = (*API_PARTS, "email_gateway", "mailgun_tokens", "reminders", "surveys")
+EVERYTHING = (
+    *API_PARTS,
+    "email_gateway",
+    "mailgun_tokens",
+    "reminders",
+    "surveys",
+    "campaign_sender",
+)
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).
 PROJECTOR_PARTS = ("store", "views", "projector")
@@ -788,6 +844,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
             OrderHistorySQLite(datastore, db=db),
             ConsentIndexSQLite(datastore, db=db),
             SatisfactionViewSQLite(datastore, db=db),
+            CampaignsSQLite(datastore, db=db),
         )
     db = SqlRunner(datastore, "postgres")
     return Views(
@@ -801,6 +858,7 @@ def views_on(datastore: SQLiteDatastore | PostgresDatastore, settings: Settings)
         OrderHistoryPostgres(datastore, db=db),
         ConsentIndexPostgres(datastore, db=db),
         SatisfactionViewPostgres(datastore, db=db),
+        CampaignsPostgres(datastore, db=db),
     )
 
 

@@ -233,8 +233,11 @@ def test_docs_load_from_the_hub_alone(served: Served) -> None:
 # An appointment's end must follow its start, in a time zone that exists; an
 # order's email or phone must be a real address and its lines name each sku once
 # (tests/e2e/test_orders.py checks those); a segment's filter must be in the
-# filter language (tests/e2e/test_segments.py): 422s no JSON Schema can rule out.
+# filter language (tests/e2e/test_segments.py); a campaign's template may name
+# only known placeholders and its segment must exist (tests/e2e/test_campaigns.py):
+# 422s no JSON Schema can rule out.
 CHECKED_BY_CONTENT = {
+    "/api/v1/campaigns",
     "/api/v1/letters/inbound",
     "/api/v1/orders",
     "/api/v1/segments",

@@ -11,6 +11,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import TrackingRecorderTestCase
 
+from projections.campaigns import CampaignsPostgres, CampaignsSQLite
 from projections.customer360 import Customer360Postgres, Customer360SQLite
 from projections.identity import IdentityIndexPostgres, IdentityIndexSQLite
 from projections.satisfaction import SatisfactionViewPostgres, SatisfactionViewSQLite
@@ -80,9 +81,25 @@ class TestSatisfactionSQLiteAsTrackingRecorder(TrackingRecorderTestCase):
         return view
 
 
+class TestCampaignsSQLiteAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        store = sqlite_datastore(self)
+        view = CampaignsSQLite(store, db=SqlRunner(store, "sqlite"))
+        view.setup()
+        return view
+
+
 class TestSatisfactionPostgresAsTrackingRecorder(TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
         store = postgres_datastore(self)
         view = SatisfactionViewPostgres(store, db=SqlRunner(store, "postgres"))
+        view.setup()
+        return view
+
+
+class TestCampaignsPostgresAsTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        store = postgres_datastore(self)
+        view = CampaignsPostgres(store, db=SqlRunner(store, "postgres"))
         view.setup()
         return view

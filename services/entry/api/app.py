@@ -27,6 +27,7 @@ from services.entry.api.routes import (
     audit,
     briefing,
     calls,
+    campaigns,
     complaint_analytics,
     complaint_replies,
     complaints,
@@ -81,6 +82,7 @@ API_ROUTERS = (
     opportunities.router,
     # Before the reports too: /reports/satisfaction.svg.
     satisfaction.router,
+    campaigns.router,
     reports.router,
     complaints.router,
     complaint_replies.router,
@@ -116,6 +118,7 @@ def create_app(
             hub.complaints.start()
             hub.reminders.start()
             hub.surveys.start()
+            hub.campaign_sender.start()
             if hub.settings.retention_months is not None:
                 hub.retention_job.start()
                 hub.retention_job.wake()  # a first run at start-up, then each interval
@@ -142,6 +145,7 @@ def create_app(
             yield
         finally:
             if run_projector:
+                hub.campaign_sender.stop()
                 hub.reminders.stop()
                 hub.surveys.stop()
                 hub.complaints.stop()

@@ -19,6 +19,7 @@ from domain.access import AccessDenied
 from domain.addresses import InvalidAddress
 from domain.appointments import AppointmentNotFound, IllegalAppointment, InvalidAppointmentTimes
 from domain.calls import UnknownCall
+from domain.campaigns import CampaignAlreadyStarted, CampaignNotFound, InvalidCampaign
 from domain.complaints import CaseNotFound, IllegalTransition
 from domain.knowledge import ArticleNotFound, StaleRevision
 from domain.letters import UnknownLetter
@@ -71,6 +72,10 @@ ANSWERS: dict[type[Exception], Answer] = {
     InvalidFilter: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     UnknownSegment: Answer(status.HTTP_404_NOT_FOUND, lambda exc: f"no segment {exc}"),
     SegmentNameTaken: Answer(status.HTTP_409_CONFLICT),
+    CampaignNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    # An unknown placeholder or segment, a missing subject: the detail says which.
+    InvalidCampaign: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    CampaignAlreadyStarted: Answer(status.HTTP_409_CONFLICT),
     # The command is not possible as asked (opted out, quiet hours, no address,
     # the case's state); the detail says why.
     CommandRefused: Answer(status.HTTP_409_CONFLICT),

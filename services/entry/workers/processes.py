@@ -122,6 +122,8 @@ def run_projector(
     reminders = "appointments" in names
     # Satisfaction surveys follow the satisfaction view.
     surveys = "satisfaction" in names
+    # And the campaign sender beside the campaigns view.
+    campaigns = "campaigns" in names
 
     async def main(stop: asyncio.Event) -> None:
         await anyio.to_thread.run_sync(hub.projector.catch_up)
@@ -132,6 +134,8 @@ def run_projector(
             hub.reminders.start()
         if surveys:
             hub.surveys.start()
+        if campaigns:
+            hub.campaign_sender.start()
         try:
             while not stop.is_set() and hub.projector.running:
                 heartbeat.beat()
@@ -142,6 +146,8 @@ def run_projector(
                 await anyio.to_thread.run_sync(hub.surveys.stop)
             if reminders:
                 await anyio.to_thread.run_sync(hub.reminders.stop)
+            if campaigns:
+                await anyio.to_thread.run_sync(hub.campaign_sender.stop)
             if policies:
                 await anyio.to_thread.run_sync(hub.complaints.stop)
             await anyio.to_thread.run_sync(hub.projector.stop)

@@ -1,0 +1,1 @@
+"""Campaigns: the desk (define, start, report) and the throttled sender."""

@@ -17,7 +17,9 @@ from pydantic import Field
 from events.envelope import Event
 
 CampaignChannel = Literal["sms", "whatsapp", "email", "letter"]
-CampaignKind = Literal["newsletter", "invitation", "survey", "product_info"]
+# `nps`: each member gets the hub's NPS survey (0-10) on the campaign's channel
+# (sms or email); the answers count in /analytics/satisfaction.
+CampaignKind = Literal["newsletter", "invitation", "survey", "product_info", "nps"]
 SendOutcome = Literal["sent", "refused", "failed"]
 
 

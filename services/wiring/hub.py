@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
@@ -34,6 +34,7 @@ from domain.erasure import RetentionPolicy
 from domain.opportunities import Pipeline
 from domain.unsubscribe import unsubscribe_url
 from domain.valuation import AbcLimits
+from events import SurveyChannel
 from projections.appointments import Appointments, AppointmentsPostgres, AppointmentsSQLite
 from projections.campaigns import Campaigns, CampaignsPostgres, CampaignsSQLite
 from projections.complaints import (
@@ -746,6 +747,9 @@ class Hub:
             self.recorder,
             self.views.campaigns,
             self.campaign_messages,
+            nps_survey=lambda customer_id, channel, campaign_id: self.surveys.send_nps_survey(
+                customer_id, cast(SurveyChannel, channel), campaign_id
+            ),
             quiet=self.quiet,
             clock=self._now,
             interval=self.settings.campaign_tick_seconds,

@@ -373,3 +373,50 @@ def test_a_send_the_provider_refuses_is_recorded_as_failed_with_its_error(
     ]
     assert send.outcome == "failed" and "unsubscribed recipient" in send.reason, send.reason
     assert twilio.messages == []
+
+
+def test_an_nps_campaign_surveys_the_consenting_members_and_their_scores_count(
+    hub: Hub,
+    client: httpx.Client,
+    base_url: str,
+    api: Any,
+    supervisor: httpx.Client,
+    twilio: TwilioStandIn,
+) -> None:
+    consenting = sms_customer(client, base_url, api, 1, PHONES["A"])
+    sms_customer(client, base_url, api, 2, PHONES["B"])  # no marketing consent
+    opt_in(api, consenting, "sms")
+    texts = segment(supervisor, "nps texters", "sms", 2)
+    campaign = supervisor.post(
+        "/campaigns",
+        json={
+            "name": "NPS Q4",
+            "segment_id": texts,
+            "channel": "sms",
+            "kind": "nps",
+            "body": "(the hub's NPS question goes out)",
+        },
+    )
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["campaign_id"]
+    assert supervisor.post(f"/campaigns/{campaign_id}/start").status_code == 200
+    finished(api, campaign_id)
+
+    # Exactly the consenting member got the survey, with its 0-10 question.
+    [survey] = twilio.messages
+    assert survey.params["To"] == PHONES["A"]
+    assert "10" in survey.params["Body"]
+    figures = report(api, campaign_id)
+    assert (figures["sent"], figures["refused"]) == (1, 1)
+
+    text_in(client, base_url, 3, PHONES["A"], "9")
+    settle(hub)
+    hub.surveys.run_due()  # the survey follower's round that records SMS answers
+    settle(hub)
+
+    def nps_counted() -> dict[str, Any] | None:
+        found = supervisor.get("/analytics/satisfaction", params={"by": "channel"}).json()
+        return dict(found) if found["nps"]["responses"] else None
+
+    nps = wait_until(nps_counted)["nps"]
+    assert nps["responses"] == 1 and nps["nps"] == 100.0

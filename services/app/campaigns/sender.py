@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, Protocol
 from uuid import UUID
 
 import anyio
@@ -29,7 +30,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import campaigns as domain
 from domain.campaigns import CampaignState
-from domain.consent import INTRUSIVE, QuietHours
+from domain.consent import INTRUSIVE, QuietHours, consent_by_purpose
 from events import (
     CampaignChannel,
     CampaignSendRecorded,
@@ -46,6 +47,22 @@ from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import SendOutcome
 from services.infra.eventstore import EventStore
 from services.infra.follower import Follower
+
+Outcome = Literal["sent", "refused", "failed"]
+
+
+class SurveySent(Protocol):
+    @property
+    def status(self) -> str: ...  # sent, skipped, or already (it went out before)
+    @property
+    def interaction_id(self) -> UUID | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+# The satisfaction surveys' NPS send (services.app.satisfaction.surveys):
+# (customer, channel, campaign id) -> what happened.
+NpsSurvey = Callable[[UUID, str, str], SurveySent]
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +171,7 @@ class CampaignSender:
         view: Campaigns,
         messages: CampaignMessages,
         *,
+        nps_survey: NpsSurvey | None = None,
         quiet: QuietHours | None,
         clock: Callable[[], datetime],
         interval: float,
@@ -163,6 +181,7 @@ class CampaignSender:
         self.recorder = recorder
         self.view = view
         self.messages = messages
+        self.nps_survey = nps_survey
         self.quiet = quiet
         self.clock = clock
         # Wakes the projector after a write, so the report follows the sends closely.
@@ -232,8 +251,11 @@ class CampaignSender:
         return done
 
     def _send(self, state: CampaignState, customer_id: UUID) -> CampaignSendRecorded:
+        if state.kind == "nps":
+            return self._record(state, customer_id, *self._send_nps(state, customer_id))
         key = f"campaign/{state.campaign_id}"
         outcome: SendOutcome | None = None
+        result: Outcome
         try:
             fields = domain.profile_fields(display_name(self.store.stream(customer_id)))
             message = RenderedMessage(
@@ -247,6 +269,43 @@ class CampaignSender:
         else:
             failed = outcome.error is not None or outcome.status in FAILED
             result, reason = ("failed", outcome.error or outcome.status) if failed else ("sent", "")
+        return self._record(
+            state,
+            customer_id,
+            result,
+            reason,
+            outcome.interaction_id if outcome else None,
+            outcome.status if outcome else "",
+        )
+
+    def _send_nps(
+        self, state: CampaignState, customer_id: UUID
+    ) -> tuple[Outcome, str, UUID | None, str]:
+        """The hub's NPS survey instead of the campaign's text. A survey sent as
+        a campaign is marketing (market research), so it needs the member's
+        marketing consent on the channel, which a case's own survey does not."""
+        if self.nps_survey is None or state.channel not in ("sms", "email"):
+            return "refused", f"no NPS surveys over {state.channel}", None, ""
+        allowed = consent_by_purpose(self.store.stream(customer_id))
+        if not allowed.get(state.channel, {}).get("marketing", False):
+            return "refused", f"no marketing consent on {state.channel}", None, ""
+        try:
+            survey = self.nps_survey(customer_id, state.channel, str(state.campaign_id))
+        except (CommandRefused, CustomerNotFound) as refused:
+            return "refused", str(refused), None, ""
+        if survey.status == "skipped":
+            return "refused", survey.reason, None, ""
+        return "sent", "", survey.interaction_id, survey.status
+
+    def _record(
+        self,
+        state: CampaignState,
+        customer_id: UUID,
+        result: Outcome,
+        reason: str,
+        interaction_id: UUID | None,
+        status: str,
+    ) -> CampaignSendRecorded:
         now = self.clock()
         event = CampaignSendRecorded(
             event_id=provider_event_id(
@@ -259,8 +318,8 @@ class CampaignSender:
             campaign_id=state.campaign_id,
             outcome=result,
             reason=reason,
-            interaction_id=outcome.interaction_id if outcome else None,
-            status=outcome.status if outcome else "",
+            interaction_id=interaction_id,
+            status=status,
         )
         try:
             self.recorder.append([event])

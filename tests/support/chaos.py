@@ -285,11 +285,7 @@ async def published_event_ids(bootstrap: str, topic: str, idle_s: float = 3.0) -
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+        assert partitions, f"no partitions known for {topic}"
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         seen: Counter[str] = Counter()

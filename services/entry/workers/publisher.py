@@ -100,7 +100,7 @@ class EventPublisher:
             again = await partition_marks(self.settings, self.topic)
             if again == marks:
                 break
-            log.info("%s still moving after a failure: %s -> %s", self.topic, marks, again)
+            log.info("%s still moving: %s -> %s", self.topic, marks, again)
             marks = again
         return marks
 

@@ -37,10 +37,7 @@ async def partition_marks(settings: Settings, topic: str) -> dict[int, int]:
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)
-        if partitions is None:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
+        if not partitions:  # the caller's retry asks again
             raise KafkaError(f"no partitions known for {topic}")
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)

@@ -130,7 +130,7 @@ def test_every_page_size_and_search_term_has_a_ceiling(hub: Hub, base_url: str) 
                 key in schema for key in ("maxLength", *BOUNDED_OTHERWISE)
             ):
                 unbounded.append((path, parameter["name"]))
-    assert not unbounded
+    assert not unbounded, unbounded
 
 
 def test_a_page_or_search_term_beyond_its_ceiling_is_422(api: Any) -> None:

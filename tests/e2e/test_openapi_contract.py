@@ -314,7 +314,7 @@ def test_the_api_keeps_its_openapi_contract(served: Served) -> None:
             )
             # A request the document allows is not refused for its shape.
             path = case.operation.path
-            if not who.may_write and response.is_success:
+            if not who.may_write and 200 <= response.status_code < 300:
                 assert case.method.upper() in READS or path in AUDITOR_MAY_POST, (
                     f"{who.name} wrote: {case.method} {path} -> {response.status_code}"
                 )

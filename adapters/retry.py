@@ -32,6 +32,8 @@ class Backoff:
         return [min(self.cap_seconds, self.base_seconds * 2**n) for n in range(self.attempts - 1)]
 
 
+# What the senders use unless told otherwise: 3 attempts, 0.2 s then 0.4 s apart.
+DEFAULT_BACKOFF = Backoff()
 NO_RETRY = Backoff(attempts=1)
 
 

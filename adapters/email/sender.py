@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 import aiosmtplib
 
-from adapters.retry import Backoff, retry_async
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_async
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -84,7 +84,7 @@ class SmtpEmailSender:
         self,
         relay: RelayConfig,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.relay = relay
         self.timeout = timeout

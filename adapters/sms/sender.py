@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from twilio.rest.api.v2010.account.message import MessageInstance
 
-from adapters.retry import Backoff, retry_sync
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_sync
 from adapters.twilio_rest import (
     DEFAULT_TIMEOUT_SECONDS,
     SendFailed,
@@ -45,7 +45,7 @@ class TwilioMessageSender:
         api_base: str | None = None,
         *,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
         self._backoff = backoff

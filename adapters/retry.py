@@ -34,7 +34,6 @@ class Backoff:
 
 # What the senders use unless told otherwise: 3 attempts, 0.2 s then 0.4 s apart.
 DEFAULT_BACKOFF = Backoff()
-NO_RETRY = Backoff(attempts=1)
 
 
 def retry_sync(call: Callable[[], T], unsent: Callable[[Exception], bool], backoff: Backoff) -> T:

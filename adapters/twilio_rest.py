@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Protocol, cast
 
 import requests
+import urllib3.exceptions
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
@@ -34,13 +35,27 @@ class SendFailed(Exception):
     `code` is Twilio's error code (e.g. 21211) when Twilio gave one. `transient`
     says a later retry may succeed (5xx, 429, network). A timeout after the
     request went out is also transient, though Twilio may have created the
-    resource: a retry can send it twice.
+    resource: a retry can send it twice. `unsent` says Twilio certainly did not
+    act (no connection was made, or it answered 429 or 503): only then do the
+    senders retry (adapters/retry.py).
     """
 
-    def __init__(self, message: str, *, code: int | None, transient: bool) -> None:
+    def __init__(
+        self, message: str, *, code: int | None, transient: bool, unsent: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
+        self.unsent = unsent
+
+
+# Answers that say Twilio refused the request for now and created nothing.
+REFUSED_FOR_NOW = frozenset({429, 503})
+
+
+def is_unsent(exc: Exception) -> bool:
+    """What `retry_sync` asks: may this failed call be repeated safely?"""
+    return isinstance(exc, SendFailed) and exc.unsent
 
 
 def twilio_client(
@@ -73,6 +88,7 @@ def reported_as_send_failed(what: str) -> Iterator[None]:
             f"Twilio refused the {what} (HTTP {exc.status}): {exc.msg}",
             code=_twilio_code(exc.code, exc.status),
             transient=_is_transient(exc.status),
+            unsent=exc.status in REFUSED_FOR_NOW,
         ) from exc
     except TwilioServiceException as exc:
         # The RFC 9457 error shape twilio 9.x also understands (newer product APIs).
@@ -80,12 +96,24 @@ def reported_as_send_failed(what: str) -> Iterator[None]:
             f"Twilio refused the {what} (HTTP {exc.status}): {exc.title}",
             code=_twilio_code(exc.code, exc.status),
             transient=_is_transient(exc.status),
+            unsent=exc.status in REFUSED_FOR_NOW,
         ) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise SendFailed(f"Twilio unreachable: {exc}", code=None, transient=True) from exc
+        raise SendFailed(
+            f"Twilio unreachable: {exc}", code=None, transient=True, unsent=_never_connected(exc)
+        ) from exc
     except requests.RequestException as exc:
         # e.g. an invalid api_base: retrying will not help.
         raise SendFailed(f"request to Twilio failed: {exc}", code=None, transient=False) from exc
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """No TCP connection was made, so no request reached Twilio. A read timeout
+    or a connection lost mid-answer is not this: the request may have arrived."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _is_transient(http_status: int) -> bool:

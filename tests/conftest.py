@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,16 @@ from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port, running_hub
 from tests.support.postgres import create_database, drop_database
+from tests.support.sources import choose, postgres_admin_url
 from tests.support.twilio_standin import TwilioStandIn
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_server() -> Iterator[str]:
+    """The PostgreSQL server of the session (tests/support/sources.py chooses:
+    the local one, or a container with CONTACTHUB_TEST_CONTAINERS=1)."""
+    with postgres_admin_url(choose(os.environ).postgres) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

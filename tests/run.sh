@@ -4,6 +4,8 @@
 # Extra arguments go to pytest (paths relative to the repo root).
 # CONTACTHUB_SKIP_LINT=1 skips ruff, mypy and lint-imports (local use only).
 # CONTACTHUB_SETUP_ONLY=1 stops after the set-up (bench/run.sh uses it).
+# CONTACTHUB_TEST_CONTAINERS=1 (a machine with Docker): PostgreSQL and Apache Kafka
+# come from testcontainers (tests/support/sources.py); no local PostgreSQL is set up.
 set -euo pipefail
 
 # The broker binary for tests (tests/support/tansu.py); not an app dependency.
@@ -79,7 +81,9 @@ psql_admin() {
     fi
 }
 
-if [ -n "${CONTACTHUB_TEST_DATABASE_URL:-}" ]; then
+if [ "${CONTACTHUB_TEST_CONTAINERS:-}" = 1 ]; then
+    step "postgresql and kafka: testcontainers (CONTACTHUB_TEST_CONTAINERS=1), not provisioning"
+elif [ -n "${CONTACTHUB_TEST_DATABASE_URL:-}" ]; then
     step "postgresql: using CONTACTHUB_TEST_DATABASE_URL as given (not provisioning)"
 else
     step "postgresql on 127.0.0.1:5432"

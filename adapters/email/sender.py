@@ -3,7 +3,11 @@
 A thin wrapper with no decisions: it hands the message to the relay and
 reports the relay's answer as two plain types (`RelayAccepted`,
 `EmailSendFailed`). `transient` on a failure means the relay answered 4xx or
-could not be reached: the message is deferred, not lost.
+could not be reached: the message is deferred, not lost. `unsent` means no
+connection was made, so the relay never saw the message: only that is retried
+at once, with backoff (adapters/retry.py). A 4xx reply (greylisting) means
+"later", minutes not milliseconds: it is reported as deferred. A timeout after
+the message went out is not retried, since the relay may have queued it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
 import aiosmtplib
+
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_async
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -56,18 +62,43 @@ class RelayAccepted:
 
 
 class EmailSendFailed(Exception):
-    def __init__(self, message: str, *, code: int | None, transient: bool) -> None:
+    def __init__(
+        self, message: str, *, code: int | None, transient: bool, unsent: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
+        self.unsent = unsent
+
+
+def is_unsent(exc: Exception) -> bool:
+    return isinstance(exc, EmailSendFailed) and exc.unsent
+
+
+# Failures before any connection: the relay never saw the message.
+NOT_CONNECTED = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError)
 
 
 class SmtpEmailSender:
-    def __init__(self, relay: RelayConfig, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        relay: RelayConfig,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
         self.relay = relay
         self.timeout = timeout
+        self.backoff = backoff
 
     async def send(
+        self, message: EmailMessage, *, sender: str, recipients: Sequence[str]
+    ) -> RelayAccepted:
+        async def once() -> RelayAccepted:
+            return await self._send_once(message, sender=sender, recipients=recipients)
+
+        return await retry_async(once, is_unsent, self.backoff)
+
+    async def _send_once(
         self, message: EmailMessage, *, sender: str, recipients: Sequence[str]
     ) -> RelayAccepted:
         relay = self.relay
@@ -98,6 +129,11 @@ class SmtpEmailSender:
                 transient=400 <= exc.code < 500,
             ) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise EmailSendFailed(f"relay unreachable: {exc}", code=None, transient=True) from exc
+            raise EmailSendFailed(
+                f"relay unreachable: {exc}",
+                code=None,
+                transient=True,
+                unsent=isinstance(exc, (*NOT_CONNECTED, ConnectionRefusedError)),
+            ) from exc
         code, _, text = answer.partition(" ")
         return RelayAccepted(int(code) if code.isdigit() else 250, text or answer)

@@ -4,16 +4,22 @@ The one place that talks to the twilio library for sending messages, so the
 rest of the code depends on two plain types (`SentMessage`, `SendFailed`)
 instead of twilio's classes and requests' exceptions. It makes no decisions: it
 sends what it is given and reports what Twilio answered; whether and when to
-retry is the caller's call, guided by `SendFailed.transient`.
+retry later is the caller's call, guided by `SendFailed.transient`. Right
+away it retries only what Twilio certainly did not send (`SendFailed.unsent`:
+no connection, or a 429/503 answer), with backoff (adapters/retry.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twilio.rest.api.v2010.account.message import MessageInstance
+
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_sync
 from adapters.twilio_rest import (
     DEFAULT_TIMEOUT_SECONDS,
     SendFailed,
+    is_unsent,
     reported_as_send_failed,
     twilio_client,
 )
@@ -39,19 +45,21 @@ class TwilioMessageSender:
         api_base: str | None = None,
         *,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
+        self._backoff = backoff
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         """`to` and `from_` as Twilio wants them: E.164, or `whatsapp:+49...`."""
         messages = self._client.api.v2010.account.messages
-        with reported_as_send_failed("message"):
-            if status_callback is None:
-                created = messages.create(to=to, from_=from_, body=body)
-            else:
-                created = messages.create(
-                    to=to, from_=from_, body=body, status_callback=status_callback
-                )
+        options = {} if status_callback is None else {"status_callback": status_callback}
+
+        def create() -> MessageInstance:
+            with reported_as_send_failed("message"):
+                return messages.create(to=to, from_=from_, body=body, **options)
+
+        created = retry_sync(create, is_unsent, self._backoff)
 
         # MessageInstance.status is annotated as twilio's Status class but holds the JSON string.
         sid: str | None = created.sid

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twilio.rest.api.v2010.account.call import CallInstance
+
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_sync
 from adapters.twilio_rest import (
     DEFAULT_TIMEOUT_SECONDS,
     SendFailed,
+    is_unsent,
     reported_as_send_failed,
     twilio_client,
 )
@@ -34,20 +38,27 @@ class TwilioCallPlacer:
         api_base: str | None = None,
         *,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
+        self._backoff = backoff
 
     def place(self, *, to: str, from_: str, twiml: str, status_callback: str) -> PlacedCall:
         calls = self._client.api.v2010.account.calls
-        with reported_as_send_failed("call"):
-            created = calls.create(
-                to=to,
-                from_=from_,
-                twiml=twiml,
-                status_callback=status_callback,
-                status_callback_event=STATUS_EVENTS,
-                status_callback_method="POST",
-            )
+
+        def create() -> CallInstance:
+            with reported_as_send_failed("call"):
+                return calls.create(
+                    to=to,
+                    from_=from_,
+                    twiml=twiml,
+                    status_callback=status_callback,
+                    status_callback_event=STATUS_EVENTS,
+                    status_callback_method="POST",
+                )
+
+        # Only what Twilio certainly did not place is tried again (`SendFailed.unsent`).
+        created = retry_sync(create, is_unsent, self._backoff)
         sid: str | None = created.sid
         status: object = created.status
         if not sid or not isinstance(status, str):

@@ -105,6 +105,16 @@ class Settings(BaseSettings):
         description="Largest request body of the upload routes: inbound email (Mailgun), "
         "scanned letters, outbound messages with attachments.",
     )
+    rate_limit_api: str = Field(
+        default="6000/minute",
+        description="Requests per bearer token (per client address without one) on the API "
+        "and console, e.g. 100/second; 429 with Retry-After above; empty: no limit.",
+    )
+    rate_limit_webhooks: str = Field(
+        default="",
+        description="Webhook requests per client address, e.g. 200/second; empty (the "
+        "default): no limit, as a provider answered 429 may not send again.",
+    )
     master_key: str | None = Field(
         default=None,
         description="Base64 of 32 bytes wrapping the customer keys; "
@@ -290,6 +300,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("CONTACTHUB_PUBLIC_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("rate_limit_api", "rate_limit_webhooks")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip():
+            parse(value)  # ValueError names what is wrong
+        return value.strip()
 
     @field_validator("abc_limits")
     @classmethod

@@ -67,7 +67,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
             return False
 
     try:
-        wait_until(ready, timeout=30, interval=0.1)
+        # A start-up wait, not a figure: on a loaded 2-core machine `serve` can take 30 s+.
+        wait_until(ready, timeout=120, interval=0.1)
         # What the first webhook request loads (lazy imports, caches) is not
         # what the memory assertions are about: loaded before they measure.
         httpx.post(

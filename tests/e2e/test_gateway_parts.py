@@ -90,3 +90,20 @@ def test_serve_builds_every_part_at_start(settings: Settings) -> None:
         assert all(hub.built(name) for name in (*NOT_THE_GATEWAYS, *GATEWAY_PARTS))
     finally:
         hub.close()
+
+
+def test_the_gateway_serves_no_agent_api_and_no_console(
+    settings: Settings, port: int, client: httpx.Client
+) -> None:
+    """The internet-facing process has only the provider-facing routes (and the
+    probes): what an agent's token opens is not there to be attacked."""
+    gateway_settings = settings.model_copy(
+        update={"kafka_bootstrap": f"127.0.0.1:{free_port()}", "kafka_produce_timeout": 1.0}
+    )
+    hub = build_hub(gateway_settings, kafka=True, parts=GATEWAY_PARTS)
+    base = f"http://127.0.0.1:{port}"
+    with serving(create_app(hub, routers=GATEWAY_ROUTERS, run_projector=False), port):
+        paths = client.get(base + "/openapi.json").json()["paths"]
+        assert paths and not [p for p in paths if p.startswith("/api/")]
+        for path in ("/api/v1/customers?q=ab", "/api/v1/users", "/", "/login"):
+            assert client.get(base + path).status_code == 404, path

@@ -5,7 +5,7 @@ and the services as separate `contacthub run ...` processes."""
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,18 +17,15 @@ from services.infra.settings import Settings
 from tests.support.chaos import CHAOS_REPORTS
 from tests.support.hub import free_port
 from tests.support.services import Services, distributed_env
-from tests.support.tansu import start_tansu, stop_tansu
+from tests.support.sources import choose, kafka_bootstrap
 
 
 @pytest.fixture(scope="session")
 def broker() -> Iterator[str]:
-    """host:port of a tansu broker on loopback for the whole session."""
-    port = free_port()
-    proc: subprocess.Popen[bytes] = start_tansu(port)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop_tansu(proc)
+    """host:port of a Kafka-protocol broker for the whole session: tansu on
+    loopback, or Apache Kafka in a container (tests/support/sources.py)."""
+    with kafka_bootstrap(choose(os.environ).kafka) as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

@@ -67,7 +67,8 @@ class ParsedOrder:
 
 def parse(source: IO[str]) -> Iterator[ParsedOrder | str]:
     """Orders from the CSV, or an error message (with the line number) per bad order."""
-    reader = csv.DictReader(source)
+    # A short row's missing fields are empty, not None: reported as empty, never a crash.
+    reader = csv.DictReader(source, restval="")
     missing = [
         c
         for c in ("order_id", "ordered_at", "sku", "quantity", "unit_price")

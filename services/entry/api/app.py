@@ -20,6 +20,7 @@ from services.entry.api.errors import add_error_handlers
 from services.entry.api.fast_lane import FastLane
 from services.entry.api.metrics import new_metrics
 from services.entry.api.openapi_errors import document_errors
+from services.entry.api.rate_limit import RateLimit, parse_rate
 from services.entry.api.routes import (
     access_log,
     analytics,
@@ -184,6 +185,12 @@ def create_app(
         add_console(app, hub)
     if twilio_webhooks.router in routers:
         app.add_middleware(FastLane, routes=twilio_webhooks.FAST_LANE)
+    # Before a request is routed or its body read: a throttled client costs a lookup.
+    app.add_middleware(
+        RateLimit,
+        api=parse_rate(hub.settings.rate_limit_api),
+        webhooks=parse_rate(hub.settings.rate_limit_webhooks),
+    )
     # Added last, so outermost: it covers every route, the fast lane included.
     app.add_middleware(
         BodyLimit,

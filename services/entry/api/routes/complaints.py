@@ -69,18 +69,22 @@ async def command(
     return await anyio.to_thread.run_sync(run)
 
 
+# A filter is compared, never searched: longer than any name it could match is a 422.
+FilterTerm = Annotated[str | None, Query(max_length=200)]
+
+
 @router.get("/complaints", summary="Cases by queue and state, highest priority and oldest first")
 async def list_complaints(
     hub: HubDep,
     _: PrincipalDep,
-    queue: str | None = None,
+    queue: FilterTerm = None,
     state: schemas.StateFilter = "open",
     priority: Priority | None = None,
-    channel: str | None = None,
-    product: str | None = None,
-    category: str | None = None,
+    channel: FilterTerm = None,
+    product: FilterTerm = None,
+    category: FilterTerm = None,
     sla: Annotated[schemas.SlaState | None, Query(description="SLA state")] = None,
-    assignee: str | None = None,
+    assignee: FilterTerm = None,
     customer_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,

@@ -246,7 +246,10 @@ async def customer_timeline(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[
         str | None,
-        Query(description="`next_before` of the previous page, or an ISO 8601 instant"),
+        Query(
+            max_length=120,
+            description="`next_before` of the previous page, or an ISO 8601 instant",
+        ),
     ] = None,
     as_of: AsOf = None,
 ) -> schemas.TimelinePage:

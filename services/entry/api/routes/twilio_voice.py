@@ -44,7 +44,8 @@ TWIML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {}}, "description": "TwiML"}
 }
 InteractionParam = Annotated[
-    str | None, Query(description="Set by the hub in callback URLs of calls it placed.")
+    str | None,
+    Query(max_length=64, description="Set by the hub in callback URLs of calls it placed."),
 ]
 
 

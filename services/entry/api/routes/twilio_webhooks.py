@@ -189,7 +189,8 @@ async def sms_status(
     request: Request,
     hub: HubDep,
     interaction: Annotated[
-        str | None, Query(description="Set by the hub in the StatusCallback URL.")
+        str | None,
+        Query(max_length=64, description="Set by the hub in the StatusCallback URL."),
     ] = None,
 ) -> Response:
     form = await verified_form(request, hub)

@@ -121,8 +121,11 @@ class EventStore:
         """Writes already-mapped events and the consumer positions in one transaction.
 
         Raises IntegrityError (and writes nothing) if any (stream, version) exists
-        or a position does not move forward.
+        or a position does not move forward. Without positions any recorder
+        will do (the embedded group commit).
         """
+        if not trackings:
+            return list(self.recorder.insert_events(list(stored)) or [])
         if not isinstance(self.recorder, ProcessRecorder):
             raise TypeError("open the store with tracked=True to record consumer positions")
         ids = self.recorder.insert_events(list(stored), trackings=list(trackings))

@@ -27,7 +27,8 @@ def test_concurrent_webhooks_are_answered_once_durable_and_recorded_once(
     hub: Hub, settings: Settings, base_url: str
 ) -> None:
     # Another connection to the same database; reading ids needs no key.
-    fresh = open_event_store(store_location(settings.database_url, settings.data_dir), os.urandom(32))
+    location = store_location(settings.database_url, settings.data_dir)
+    fresh = open_event_store(location, os.urandom(32))
     forms = [inbound_sms_form(n, f"+49151{30_000_000 + n % 6}", f"m{n}") for n in range(DISTINCT)]
     sent = forms + forms[::3]  # a third of them redelivered, concurrently
     unknown_status = {
@@ -58,6 +59,4 @@ def test_concurrent_webhooks_are_answered_once_durable_and_recorded_once(
         if e.type == "SmsReceived"
     ]
     assert sorted(recorded) == sorted(f["MessageSid"] for f in forms)
-    assert [e.type for _, e in hub.store.notifications(0, 10_000)].count(
-        "CustomerRegistered"
-    ) == 6
+    assert [e.type for _, e in hub.store.notifications(0, 10_000)].count("CustomerRegistered") == 6

@@ -110,8 +110,11 @@ class GroupCommitBus:
 
     def _running_queue(self) -> asyncio.Queue[_Pending | None]:
         loop = asyncio.get_running_loop()
-        if self._queue is None or self._loop is not loop or self._writer is None or (
-            self._writer.done()
+        if (
+            self._queue is None
+            or self._loop is not loop
+            or self._writer is None
+            or (self._writer.done())
         ):
             self._loop = loop
             self._queue = asyncio.Queue()

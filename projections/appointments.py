@@ -24,7 +24,6 @@ from projections.opportunities import iso
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
-
 APPOINTMENT_EVENTS = (
     AppointmentScheduled,
     AppointmentRescheduled,

@@ -106,7 +106,9 @@ def main() -> None:
         if args.profile:
             profiler = subprocess.Popen(
                 [str(Path(sys.executable).parent / "py-spy"), "record", "-o", str(args.profile),
-                 "--pid", str(__import__("os").getpid()), "--rate", "200"]
+                 "--pid", str(__import__("os").getpid()), "--rate", "200",
+                 # a .txt path gets py-spy's raw (collapsed) stacks, for grep and sums
+                 *(["--format", "raw"] if args.profile.suffix == ".txt" else [])]
             )  # fmt: skip
             time.sleep(1)
         spent: dict[str, float] = defaultdict(float)

@@ -60,12 +60,13 @@ def markdown(r: dict[str, Any]) -> str:
         g = r[f"gateway_{store}"]
         lines.append(
             _row(
-                f"`contacthub serve` webhooks/s (records each in {store} before answering)",
+                f"`contacthub serve` webhooks/s, group commit in {store}"
+                " (each answered once committed)",
                 f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
                 f"trivial endpoint {trivial:,.0f}/s",
                 f"{g['ratio_to_trivial']:.0%}",
-                "(embedded; no target)",
-                None,
+                ">= 2,000/s, p99 < 50 ms",
+                g["rps"] >= 2000 and g["p99_ms"] < 50,
             )
         )
     last = r["history"][-1]

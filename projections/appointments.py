@@ -24,6 +24,14 @@ from projections.opportunities import iso
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
 
+APPOINTMENT_EVENTS = (
+    AppointmentScheduled,
+    AppointmentRescheduled,
+    AppointmentCancelled,
+    AppointmentReminderSent,
+    AppointmentReminderSkipped,
+)
+
 
 class Appointments(SqlView):
     name = "appointments"
@@ -43,6 +51,9 @@ class Appointments(SqlView):
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
         for event in events:
+            # Most of a replay is other events: skip them before formatting anything.
+            if not isinstance(event, APPOINTMENT_EVENTS):
+                continue
             key = {"id": str(event.originator_id), "at": iso(event.occurred_at)}
             if isinstance(event, AppointmentScheduled):
                 lead = timedelta(minutes=event.reminder_lead_minutes)

@@ -2,8 +2,9 @@
 
 `publish` returns only once the event is durable (guarantee 1): the gateway
 answers the provider after it, and answers 503 if it raises BusUnavailable.
-The embedded bus (services/app/intake/in_process_bus.py) calls the recorder
-in-process; the Kafka bus (services/infra/kafka/bus.py) produces with acks=all.
+The embedded bus (services/app/intake/group_commit.py) calls the recorder
+in-process, many events per transaction; the Kafka bus
+(services/infra/kafka/bus.py) produces with acks=all.
 """
 
 from __future__ import annotations

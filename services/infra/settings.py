@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Most messages the recorder writes in one transaction (one table lock).",
     )
+    group_commit_max_batch: int = Field(
+        default=500,
+        ge=1,
+        description="Embedded (`contacthub serve`): most webhooks recorded in one "
+        "transaction by the group commit (1: one transaction each).",
+    )
     kafka_max_attempts: int = Field(
         default=3,
         ge=1,

@@ -73,8 +73,9 @@ from services.app.consent import ConsentBook
 from services.app.erasure import Erasure, Retention
 from services.app.export import CustomerExports
 from services.app.history import History
+from services.app.intake.batch_recorder import BatchRecorder
 from services.app.intake.email_gateway import EmailGateway
-from services.app.intake.in_process_bus import InProcessBus
+from services.app.intake.group_commit import GroupCommitBus
 from services.app.intake.recorder import Recorded, Recorder, utcnow
 from services.app.interactions import Interactions
 from services.app.operative.appointments import AppointmentBook
@@ -350,7 +351,15 @@ class Hub:
             if recorded.notification_ids:
                 self.wake_followers()
 
-        return InProcessBus(self.recorder, on_recorded)
+        # Group commit: concurrent webhooks share a transaction, written by the
+        # Kafka path's batch recorder (no consumer position to track here).
+        batches = BatchRecorder(self.store, self._now, max_attempts=1, single=self.recorder)
+        return GroupCommitBus(
+            batches,
+            on_recorded,
+            self.recorder.notify_written,
+            max_batch=self.settings.group_commit_max_batch,
+        )
 
     @part
     def email_gateway(self) -> EmailGateway:

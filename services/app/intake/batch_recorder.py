@@ -59,11 +59,22 @@ TRANSIENT: tuple[type[Exception], ...] = TRANSIENT_STORE_ERRORS
 
 @dataclass(frozen=True)
 class Positioned:
-    """One consumed message: its position, and its event or why it has none."""
+    """One consumed message: its position, and its event or why it has none.
 
-    tracking: Tracking
+    The embedded group commit has no consumer position: its items carry none,
+    and a conflict is cured by deciding again on fresh state (what exists is
+    then decided a duplicate)."""
+
+    tracking: Tracking | None
     event: Event | None
     error: Exception | None = None
+
+    @property
+    def position(self) -> Tracking:
+        """The consumed message's position (a Kafka consumer's items all have one)."""
+        if self.tracking is None:
+            raise ValueError("this item has no consumer position")
+        return self.tracking
 
 
 class NeedsSingleRecorder(Exception):
@@ -146,7 +157,8 @@ class BatchRecorder:
                 pending = fresh
                 continue
             for item in planned:
-                self._failures.pop(item.tracking, None)
+                if item.tracking is not None:
+                    self._failures.pop(item.tracking, None)
             outcome = BatchOutcome(
                 plan.recorded, plan.duplicates, len(plan.rejected), skipped, tuple(ids)
             )
@@ -170,10 +182,11 @@ class BatchRecorder:
                 raise
             except PERMANENT as exc:
                 before_write([(item, exc)])
-                self.store.append_tracked([], [item.tracking])
+                if item.tracking is not None:
+                    self.store.append_tracked([], [item.tracking])
                 return BatchOutcome(0, 0, 1, 0, ())
             try:
-                ids = self.store.append_tracked(stored, [item.tracking])
+                ids = self.store.append_tracked(stored, _trackings_of([item]))
             except IntegrityError:
                 continue  # a concurrent writer: decide again on fresh state
             recorded = 1 if decided else 0
@@ -181,13 +194,15 @@ class BatchRecorder:
         raise RecordingConflict(f"{item.tracking} kept conflicting with other writers")
 
     def untracked(self, items: Sequence[Positioned]) -> list[Positioned]:
-        """The items whose position the store has not recorded yet."""
-        names = {item.tracking.application_name for item in items}
+        """The items whose position the store has not recorded yet (all those
+        without a position)."""
+        names = {item.tracking.application_name for item in items if item.tracking}
         tracked = {name: self.store.max_tracking_id(name) for name in names}
         return [
             item
             for item in items
-            if (done := tracked[item.tracking.application_name]) is None
+            if item.tracking is None
+            or (done := tracked[item.tracking.application_name]) is None
             or item.tracking.notification_id > done
         ]
 
@@ -215,10 +230,13 @@ class BatchRecorder:
                 plan.rejected.append((item, exc))
                 continue
             except Exception as exc:  # unexpected: retried a few times, then parked
-                attempts = self._failures.get(item.tracking, 0) + 1
-                self._failures[item.tracking] = attempts
-                if attempts < self.max_attempts:
-                    raise
+                if item.tracking is not None:
+                    attempts = self._failures.get(item.tracking, 0) + 1
+                    self._failures[item.tracking] = attempts
+                    if attempts < self.max_attempts:
+                        raise
+                else:  # no position to retry from: its caller gets the error now
+                    attempts = 1
                 log.exception("giving up on %s after %d attempts", item.tracking, attempts)
                 plan.rejected.append((item, exc))
                 continue
@@ -229,11 +247,7 @@ class BatchRecorder:
             else:
                 plan.duplicates += 1
         planned = items if plan.stopped_at is None else items[: plan.stopped_at]
-        positions: dict[str, int] = {}
-        for item in planned:
-            name, offset = item.tracking.application_name, item.tracking.notification_id
-            positions[name] = max(offset, positions.get(name, offset))
-        plan.trackings = [Tracking(name, offset) for name, offset in positions.items()]
+        plan.trackings = _trackings_of(planned)
         return plan
 
 
@@ -316,6 +330,17 @@ class _BatchState:
         for event in decided:
             if event.originator_id in self.streams:
                 self.streams[event.originator_id].append(event)
+
+
+def _trackings_of(items: Sequence[Positioned]) -> list[Tracking]:
+    """The furthest position of each input among the items."""
+    positions: dict[str, int] = {}
+    for item in items:
+        if item.tracking is None:
+            continue
+        name, offset = item.tracking.application_name, item.tracking.notification_id
+        positions[name] = max(offset, positions.get(name, offset))
+    return [Tracking(name, offset) for name, offset in positions.items()]
 
 
 def _sum(a: BatchOutcome, b: BatchOutcome) -> BatchOutcome:

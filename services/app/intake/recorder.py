@@ -85,10 +85,14 @@ class Recorder:
         """Calls `observer(n)` after each write that appended n > 0 events."""
         self._written_observers.append(observer)
 
+    def notify_written(self, count: int) -> None:
+        """Tells the observers of a write made elsewhere (the group commit's)."""
+        for observer in self._written_observers:
+            observer(count)
+
     def _written(self, ids: list[int]) -> list[int]:
         if ids:
-            for observer in self._written_observers:
-                observer(len(ids))
+            self.notify_written(len(ids))
         return ids
 
     def record(self, intake: Event) -> Recorded:

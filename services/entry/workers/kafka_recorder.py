@@ -153,8 +153,8 @@ class KafkaRecorder:
             await asyncio.sleep(RETRY_DELAY_S)
             return
         for item in items:
-            name = item.tracking.application_name
-            self.positions[name] = max(item.tracking.notification_id, self.positions.get(name, -1))
+            name = item.position.application_name
+            self.positions[name] = max(item.position.notification_id, self.positions.get(name, -1))
         self.totals["messages"] += len(items)
         self.totals["recorded"] += outcome.recorded
         self.totals["duplicates"] += outcome.duplicates
@@ -173,9 +173,9 @@ class KafkaRecorder:
     async def park(self, rejected: Sequence[tuple[Positioned, Exception]]) -> None:
         """Publishes the messages to the dead-letter topic and waits for the acks."""
         for item, exc in rejected:
-            record = self._raw[item.tracking]
+            record = self._raw[item.position]
             log.warning(
-                "dead-lettering %s@%d: %s", item.tracking.application_name, record.offset, exc
+                "dead-lettering %s@%d: %s", item.position.application_name, record.offset, exc
             )
             await self.broker.publish(
                 record.value or b"",
@@ -188,7 +188,7 @@ class KafkaRecorder:
                     ORIGIN_OFFSET_HEADER: str(record.offset),
                 },
             )
-            self._parked.add(item.tracking)
+            self._parked.add(item.position)
             self.totals["dead_lettered"] += 1
 
 

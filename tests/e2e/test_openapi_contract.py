@@ -38,7 +38,7 @@ from tests.support.hub import (
     running_hub,
     settle,
 )
-from tests.support.tokens import FuzzToken, fuzz_tokens
+from tests.support.tokens import FUZZ_QUEUE_TEAMS, FuzzToken, fuzz_tokens
 from tests.support.twilio_standin import TwilioStandIn
 
 # Bounded in time: a few examples per operation, no shrinking of failures.
@@ -112,6 +112,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             mailgun_signing_key="mailgun-key",
             post_webhook_secret="post-secret",
             quiet_hours="",
+            queue_teams=FUZZ_QUEUE_TEAMS,
             _env_file=None,  # type: ignore[call-arg]
         )
         with running_hub(hub_settings, port) as hub:
@@ -348,6 +349,7 @@ PROBES = {"/healthz", "/readyz", "/metrics"}  # say nothing about customers
 SIGNED = (
     "/webhooks/",  # the provider's signature (Twilio, Mailgun, the print provider)
     "/unsubscribe/",  # the HMAC in the link itself
+    "/survey/",  # the rating link's own HMAC (docs/satisfaction.md)
 )
 NO_SUCH_ID = "00000000-0000-0000-0000-000000000001"
 

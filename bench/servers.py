@@ -29,6 +29,8 @@ class PeakRss:
 
     def __init__(self, pid: int) -> None:
         self.peak = 0
+        self.series: list[tuple[float, int]] = []  # (seconds since start, bytes), every second
+        self._started = time.monotonic()
         self._process = psutil.Process(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -40,6 +42,9 @@ class PeakRss:
                 rss = self._process.memory_info().rss
                 rss += sum(c.memory_info().rss for c in self._process.children(recursive=True))
                 self.peak = max(self.peak, rss)
+                elapsed = time.monotonic() - self._started
+                if not self.series or elapsed - self.series[-1][0] >= 1.0:
+                    self.series.append((elapsed, rss))
             except psutil.Error:
                 return
             self._stop.wait(0.1)

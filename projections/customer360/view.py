@@ -8,8 +8,8 @@ interaction_id), so a page costs the same however long the history is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -174,7 +174,7 @@ class Customer360(SqlView):
         "c360_details": "interaction_id",
         "c360_search": "doc_id",
     }
-    create_statements = (
+    create_statements: ClassVar[tuple[str, ...]] = (
         "CREATE TABLE IF NOT EXISTS c360_customers ("
         " customer_id TEXT PRIMARY KEY, display_name TEXT NOT NULL, language TEXT,"
         " source_channel TEXT, created_at TEXT NOT NULL, last_contact_at TEXT,"
@@ -232,7 +232,9 @@ class Customer360(SqlView):
             entry = timeline_entry(event) or channel_entry(event)
             if entry is not None:
                 row = entry.as_row()
-                summary = index.doc(f"summary:{entry.interaction_id}", entry.customer_id, entry.summary)
+                summary = index.doc(
+                    f"summary:{entry.interaction_id}", entry.customer_id, entry.summary
+                )
                 if summary is not None:
                     docs[summary["doc_id"]] = summary
                 row.setdefault("error", None)
@@ -480,7 +482,10 @@ class Customer360(SqlView):
 
 
 class Customer360SQLite(Customer360, SQLiteTrackingRecorder):
-    create_statements = Customer360.create_statements + index.SQLITE_STATEMENTS
+    create_statements: ClassVar[tuple[str, ...]] = (
+        *Customer360.create_statements,
+        *index.SQLITE_STATEMENTS,
+    )
 
     def __init__(self, datastore: SQLiteDatastore, *, db: Sql, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -495,7 +500,11 @@ class Customer360SQLite(Customer360, SQLiteTrackingRecorder):
 
 
 class Customer360Postgres(Customer360, PostgresTrackingRecorder):
-    create_statements = Customer360.create_statements + (index.POSTGRES_INDEX,)
+    create_statements: ClassVar[tuple[str, ...]] = (
+        *Customer360.create_statements,
+        index.POSTGRES_INDEX,
+    )
+    trigrams = True
 
     def __init__(self, datastore: PostgresDatastore, *, db: Sql, **kwargs: Any) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
@@ -510,14 +519,19 @@ class Customer360Postgres(Customer360, PostgresTrackingRecorder):
                 " failed; install postgresql-contrib or have a superuser create it):"
                 " customer search runs without its trigram index"
             )
-            self.create_statements = Customer360.create_statements
+            self.trigrams = False
         super().setup(defer_indexes=defer_indexes)
+
+    def statements(self) -> tuple[str, ...]:
+        if self.trigrams:
+            return self.create_statements
+        return tuple(s for s in self.create_statements if s != index.POSTGRES_INDEX)
 
     def _has_trigrams(self) -> bool:
         try:
             with self.db.transaction(commit=True) as cursor:
                 cursor.execute(index.POSTGRES_EXTENSION)
-        except Exception:  # noqa: BLE001 - no permission, not installed, or a racing creator
-            pass
+        except Exception:  # no permission, not installed, or another process created it first
+            pass  # the catalogue below says which
         rows = self.db.query("SELECT 1 AS ok FROM pg_extension WHERE extname = 'pg_trgm'")
         return bool(rows)

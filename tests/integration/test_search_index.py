@@ -203,4 +203,5 @@ def test_the_rebuilt_index_equals_the_live_one(views: Views, deferred: bool) -> 
     assert {q: found(views, q) for q in queries} == answers
     if c360.db.dialect == "sqlite":  # the FTS5 index agrees with its content table
         with c360.db.transaction(commit=True) as cursor:
-            cursor.execute("INSERT INTO c360_search_fts (c360_search_fts) VALUES ('integrity-check')")
+            check = "INSERT INTO c360_search_fts (c360_search_fts) VALUES ('integrity-check')"
+            cursor.execute(check)

@@ -66,6 +66,11 @@ def main() -> None:
     parser.add_argument(
         "--soak-seconds", type=int, help="the memory soak's length (600; 60 with --quick)"
     )
+    parser.add_argument(
+        "--skip-pipeline",
+        action="store_true",
+        help="leave out Kafka, the gateways and ingest (their rows then say 'not run')",
+    )
     args = parser.parse_args()
     quick = args.quick
     seconds = 5 if quick else 20
@@ -102,57 +107,58 @@ def main() -> None:
         result["raw_trivial_rps"] = trivial.requests_per_second
         result["raw_trivial_p99_ms"] = trivial.p99_ms
 
-        with pipeline.broker() as bootstrap:
-            log("raw: aiokafka produce and consume against the tansu broker")
-            produced, consumed = pipeline.raw_kafka(bootstrap, 50_000 if quick else 200_000)
-            result["raw_kafka_produce_mps"] = produced
-            result["raw_kafka_consume_mps"] = consumed
-            log("gateway: signed webhooks on `contacthub run gateway` (Kafka, acks=all)")
-            gw_load, gw_rss = pipeline.gateway(work, bootstrap, seconds)
-            result["gateway_kafka"] = {
-                "rps": gw_load.requests_per_second,
-                "p50_ms": gw_load.p50_ms,
-                "p99_ms": gw_load.p99_ms,
-                "sent": gw_load.requests,
-                "non_2xx": gw_load.non_2xx,
-                "socket_errors": gw_load.errors,
-                "peak_rss_mib": gw_rss / 2**20,
-                "ratio_to_trivial": gw_load.requests_per_second / trivial.requests_per_second,
-            }
-            log(f"ingest: {ingest_count:,} interactions through recorder and projector")
-            ing = pipeline.ingest(work, bootstrap, ingest_count, log)
-            result["ingest"] = {
-                "interactions": ing.interactions,
-                "seconds": ing.seconds,
-                "rate": ing.rate,
-                "series": ing.series,
-                "peak_rss_mib": {k: v / 2**20 for k, v in ing.peak_rss.items()},
-            }
-            log(f"lag: 1,000 interactions/s for {lag_seconds} s")
-            lags, lag_rss = pipeline.lag(work, bootstrap, 1000, lag_seconds)
-            lags.sort()
-            result["lag"] = {
-                "count": len(lags),
-                "p50_s": lags[len(lags) // 2] if lags else None,
-                "p99_s": lags[int(len(lags) * 0.99)] if lags else None,
-                "max_s": lags[-1] if lags else None,
-                "peak_rss_mib": {k: v / 2**20 for k, v in lag_rss.items()},
-            }
+        if not args.skip_pipeline:
+            with pipeline.broker() as bootstrap:
+                log("raw: aiokafka produce and consume against the tansu broker")
+                produced, consumed = pipeline.raw_kafka(bootstrap, 50_000 if quick else 200_000)
+                result["raw_kafka_produce_mps"] = produced
+                result["raw_kafka_consume_mps"] = consumed
+                log("gateway: signed webhooks on `contacthub run gateway` (Kafka, acks=all)")
+                gw_load, gw_rss = pipeline.gateway(work, bootstrap, seconds)
+                result["gateway_kafka"] = {
+                    "rps": gw_load.requests_per_second,
+                    "p50_ms": gw_load.p50_ms,
+                    "p99_ms": gw_load.p99_ms,
+                    "sent": gw_load.requests,
+                    "non_2xx": gw_load.non_2xx,
+                    "socket_errors": gw_load.errors,
+                    "peak_rss_mib": gw_rss / 2**20,
+                    "ratio_to_trivial": gw_load.requests_per_second / trivial.requests_per_second,
+                }
+                log(f"ingest: {ingest_count:,} interactions through recorder and projector")
+                ing = pipeline.ingest(work, bootstrap, ingest_count, log)
+                result["ingest"] = {
+                    "interactions": ing.interactions,
+                    "seconds": ing.seconds,
+                    "rate": ing.rate,
+                    "series": ing.series,
+                    "peak_rss_mib": {k: v / 2**20 for k, v in ing.peak_rss.items()},
+                }
+                log(f"lag: 1,000 interactions/s for {lag_seconds} s")
+                lags, lag_rss = pipeline.lag(work, bootstrap, 1000, lag_seconds)
+                lags.sort()
+                result["lag"] = {
+                    "count": len(lags),
+                    "p50_s": lags[len(lags) // 2] if lags else None,
+                    "p99_s": lags[int(len(lags) * 0.99)] if lags else None,
+                    "max_s": lags[-1] if lags else None,
+                    "peak_rss_mib": {k: v / 2**20 for k, v in lag_rss.items()},
+                }
 
-        for store, url in (("sqlite", None), ("postgres", database())):
-            log(f"gateway: signed Twilio webhooks on one worker ({store}, embedded bus)")
-            gw = scenarios.gateway(work / f"gw-{store}", url, seconds)
-            result[f"gateway_{store}"] = {
-                "rps": gw.load.requests_per_second,
-                "p50_ms": gw.load.p50_ms,
-                "p99_ms": gw.load.p99_ms,
-                "sent": gw.load.requests,
-                "non_2xx": gw.load.non_2xx,
-                "socket_errors": gw.load.errors,
-                "recorded": gw.recorded,
-                "peak_rss_mib": gw.peak_rss / 2**20,
-                "ratio_to_trivial": gw.load.requests_per_second / trivial.requests_per_second,
-            }
+            for store, url in (("sqlite", None), ("postgres", database())):
+                log(f"gateway: signed Twilio webhooks on one worker ({store}, embedded bus)")
+                gw = scenarios.gateway(work / f"gw-{store}", url, seconds)
+                result[f"gateway_{store}"] = {
+                    "rps": gw.load.requests_per_second,
+                    "p50_ms": gw.load.p50_ms,
+                    "p99_ms": gw.load.p99_ms,
+                    "sent": gw.load.requests,
+                    "non_2xx": gw.load.non_2xx,
+                    "socket_errors": gw.load.errors,
+                    "recorded": gw.recorded,
+                    "peak_rss_mib": gw.peak_rss / 2**20,
+                    "ratio_to_trivial": gw.load.requests_per_second / trivial.requests_per_second,
+                }
 
         log(f"live update: webhook -> console stream -> timeline ({live_count} messages)")
         lu = live.live_update(work / "live", live_count)

@@ -21,50 +21,64 @@ def markdown(r: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     trivial = r["raw_trivial_rps"]
-    i = r["ingest"]
-    lines.append(
-        _row(
-            f"ingest, Kafka -> store -> 360"
-            f" ({i['interactions']:,} interactions, {i['seconds']:.0f} s)",
-            f"{i['rate']:,.0f}/s",
-            f"batched append {r['raw_append_pg_eps']:,.0f} events/s; "
-            f"Kafka consume {r['raw_kafka_consume_mps']:,.0f}/s",
-            f"{i['rate'] / r['raw_append_pg_eps']:.0%} of append",
-            ">= 10,000/s",
-            i["rate"] >= 10_000,
-        )
-    )
-    g = r["gateway_kafka"]
-    lines.append(
-        _row(
-            "gateway, signed webhooks/s, `run gateway` (Kafka acks=all)",
-            f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
-            f"trivial endpoint {trivial:,.0f}/s; Kafka produce {r['raw_kafka_produce_mps']:,.0f}/s",
-            f"{g['ratio_to_trivial']:.0%}",
-            ">= 2,000/s (>= 55%), p99 < 50 ms",
-            g["rps"] >= 2000 and g["p99_ms"] < 50,
-        )
-    )
-    lag = r["lag"]
-    lines.append(
-        _row(
-            f"end-to-end lag at 1,000/s after warm-up (intake -> 360, {lag['count']:,} messages)",
-            f"p50 {lag['p50_s'] * 1000:.0f} ms, p99 {lag['p99_s'] * 1000:.0f} ms",
-            "",
-            "",
-            "p99 < 1 s",
-            lag["p99_s"] < 1.0,
-        )
-    )
-    for store in ("sqlite", "postgres"):
-        g = r[f"gateway_{store}"]
+    if "ingest" in r:
+        i = r["ingest"]
         lines.append(
             _row(
-                f"`contacthub serve` webhooks/s (records each in {store} before answering)",
+                f"ingest, Kafka -> store -> 360"
+                f" ({i['interactions']:,} interactions, {i['seconds']:.0f} s)",
+                f"{i['rate']:,.0f}/s",
+                f"batched append {r['raw_append_pg_eps']:,.0f} events/s; "
+                f"Kafka consume {r['raw_kafka_consume_mps']:,.0f}/s",
+                f"{i['rate'] / r['raw_append_pg_eps']:.0%} of append",
+                ">= 10,000/s",
+                i["rate"] >= 10_000,
+            )
+        )
+        g = r["gateway_kafka"]
+        lines.append(
+            _row(
+                "gateway, signed webhooks/s, `run gateway` (Kafka acks=all)",
                 f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
-                f"trivial endpoint {trivial:,.0f}/s",
+                f"trivial endpoint {trivial:,.0f}/s;"
+                f" Kafka produce {r['raw_kafka_produce_mps']:,.0f}/s",
                 f"{g['ratio_to_trivial']:.0%}",
-                "(embedded; no target)",
+                ">= 2,000/s (>= 55%), p99 < 50 ms",
+                g["rps"] >= 2000 and g["p99_ms"] < 50,
+            )
+        )
+        lag = r["lag"]
+        lines.append(
+            _row(
+                "end-to-end lag at 1,000/s after warm-up"
+                f" (intake -> 360, {lag['count']:,} messages)",
+                f"p50 {lag['p50_s'] * 1000:.0f} ms, p99 {lag['p99_s'] * 1000:.0f} ms",
+                "",
+                "",
+                "p99 < 1 s",
+                lag["p99_s"] < 1.0,
+            )
+        )
+        for store in ("sqlite", "postgres"):
+            g = r[f"gateway_{store}"]
+            lines.append(
+                _row(
+                    f"`contacthub serve` webhooks/s (records each in {store} before answering)",
+                    f"{g['rps']:,.0f}/s (p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms)",
+                    f"trivial endpoint {trivial:,.0f}/s",
+                    f"{g['ratio_to_trivial']:.0%}",
+                    "(embedded; no target)",
+                    None,
+                )
+            )
+    else:
+        lines.append(
+            _row(
+                "ingest, gateways, lag, `serve` webhooks",
+                "not run (--skip-pipeline)",
+                "",
+                "",
+                "",
                 None,
             )
         )
@@ -133,9 +147,9 @@ def markdown(r: dict[str, Any]) -> str:
         )
     )
     lines += live_rows(r)
-    rss = ", ".join(
-        f"{name} {value:,.0f} MiB"
-        for name, value in (
+    peaks: list[tuple[str, float]] = []
+    if "ingest" in r:
+        peaks += [
             ("run gateway", r["gateway_kafka"]["peak_rss_mib"]),
             (
                 "run recorder",
@@ -147,14 +161,16 @@ def markdown(r: dict[str, Any]) -> str:
                     r["ingest"]["peak_rss_mib"]["projector"], r["lag"]["peak_rss_mib"]["projector"]
                 ),
             ),
-            ("run api (360 reads)", max(p["api_peak_rss_mib"] for p in r["history"])),
             ("serve (sqlite webhooks)", r["gateway_sqlite"]["peak_rss_mib"]),
             ("serve (postgres webhooks)", r["gateway_postgres"]["peak_rss_mib"]),
-            ("serve (live update)", r["live_update"]["peak_rss_mib"]),
-            ("serve (soak)", r["soak"]["peak_rss_mib"]),
-            ("trivial app", r["trivial_peak_rss_mib"]),
-        )
-    )
+        ]
+    peaks += [
+        ("run api (every read)", max(p["api_peak_rss_mib"] for p in r["history"])),
+        ("serve (live update)", r["live_update"]["peak_rss_mib"]),
+        ("serve (soak)", r["soak"]["peak_rss_mib"]),
+        ("trivial app", r["trivial_peak_rss_mib"]),
+    ]
+    rss = ", ".join(f"{name} {value:,.0f} MiB" for name, value in peaks)
     lines += ["", f"Peak RSS: {rss}."]
     return "\n".join(lines) + "\n"
 
@@ -286,7 +302,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ((ingest, left, right), (reads, pages, memory)) = plt.subplots(2, 3, figsize=(16, 8))
-    series = r["ingest"]["series"]
+    series = r["ingest"]["series"] if "ingest" in r else []
     times = [t for t, _ in series]
     rows = [n for _, n in series]
     rates = [0.0] + [
@@ -310,9 +326,10 @@ def plot(r: dict[str, Any], path: Path) -> None:
     names = ["trivial", "gateway\nKafka", "serve\nsqlite", "serve\npostgres"]
     values = [
         r["raw_trivial_rps"],
-        r["gateway_kafka"]["rps"],
-        r["gateway_sqlite"]["rps"],
-        r["gateway_postgres"]["rps"],
+        *(
+            r[key]["rps"] if key in r else 0.0
+            for key in ("gateway_kafka", "gateway_sqlite", "gateway_postgres")
+        ),
     ]
     right.bar(names, values, color=["grey", "tab:green", "tab:blue", "tab:blue"])
     right.axhline(2000, color="red", linestyle=":", label="target")

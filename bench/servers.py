@@ -61,7 +61,7 @@ def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[Pe
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / f"{Path(args[0]).name}.log", "ab")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded shared machine starts slowly
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"{args} exited with {proc.returncode}; see {log.name}")
@@ -72,7 +72,7 @@ def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[Pe
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError(f"{args} not ready within 60 s")
+            raise RuntimeError(f"{args} not ready within 180 s")
         time.sleep(0.1)
     rss = PeakRss(proc.pid)
     try:

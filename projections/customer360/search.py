@@ -22,10 +22,17 @@ _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 def fold(text: str) -> str:
-    """Lower case, German umlauts spelled out, accents dropped."""
+    """Lower case, German umlauts spelled out, accents dropped, and no control,
+    format, surrogate or unassigned characters: nobody types them, and a NUL
+    in a LIKE pattern crashed SQLite 3.40's FTS5 trigram index (a fuzzed
+    query found it)."""
     lowered = text.casefold().translate(_GERMAN)  # casefold: "ß" is "ss" already
     decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(
+        " " if unicodedata.category(c).startswith("C") else c
+        for c in decomposed
+        if not unicodedata.combining(c)
+    )
 
 
 def terms(text: str) -> list[str]:
@@ -85,18 +92,28 @@ def doc(doc_id: str, customer_id: str, *texts: str | None) -> dict[str, Any] | N
 def matching(dialect: str, words: Sequence[str], phone: str | None) -> tuple[str, dict[str, Any]]:
     """A subquery of the ids of the customers that a row matches: every word, or
     the phone number (E.164, from a national format the agent typed)."""
-    source = (
-        "c360_search_fts f JOIN c360_search s ON s.rowid = f.rowid"
-        if dialect == "sqlite"
-        else "c360_search s"
-    )
-    column = "f.words" if dialect == "sqlite" else "s.words"
     params: dict[str, Any] = {f"w{n}": f"%{word}%" for n, word in enumerate(words)}
     selects = []
     if words:
-        where = " AND ".join(f"{column} LIKE %(w{n})s" for n in range(len(words)))
-        selects.append(f"SELECT s.customer_id FROM {source} WHERE {where}")
+        selects.append(_select(dialect, [(f"w{n}", word) for n, word in enumerate(words)]))
     if phone:
         params["phone"] = f"%{fold(phone)}%"
-        selects.append(f"SELECT s.customer_id FROM {source} WHERE {column} LIKE %(phone)s")
+        selects.append(_select(dialect, [("phone", fold(phone))]))
     return " UNION ".join(selects), params
+
+
+def _select(dialect: str, patterns: list[tuple[str, str]]) -> str:
+    if dialect != "sqlite":
+        where = " AND ".join(f"s.words LIKE %({name})s" for name, _ in patterns)
+        return f"SELECT s.customer_id FROM c360_search s WHERE {where}"
+    # FTS5 gets the words a trigram index can look up; a shorter word is
+    # checked on the stored text. (SQLite 3.40 also crashes on a short LIKE
+    # before a longer one on the same FTS5 column.)
+    indexed = [name for name, word in patterns if len(word) >= 3]
+    checked = [name for name, word in patterns if len(word) < 3]
+    conditions = [f"f.words LIKE %({name})s" for name in indexed]
+    conditions += [f"s.words LIKE %({name})s" for name in checked]
+    source = (
+        "c360_search_fts f JOIN c360_search s ON s.rowid = f.rowid" if indexed else "c360_search s"
+    )
+    return f"SELECT s.customer_id FROM {source} WHERE {' AND '.join(conditions)}"

@@ -143,6 +143,8 @@ def test_a_two_letter_term_still_matches(views: Views, people: dict[str, UUID]) 
     # Below a trigram's three characters the index cannot help; the scan still answers.
     assert found(views, "eiß") == [str(people["karl"])]
     assert found(views, "Ka") == [str(people["karl"])]
+    assert found(views, "Ka Weiß") == found(views, "weiss ka") == [str(people["karl"])]
+    assert found(views, "an mueller") == [str(people["anna"])]
 
 
 def test_pages_and_the_total_of_matches(views: Views) -> None:

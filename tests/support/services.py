@@ -110,7 +110,9 @@ class Services:
             self._wait(started, lambda: ready_log in started.output())
         return started
 
-    def _wait(self, service: Service, ready: Callable[[], bool], timeout: float = 30) -> None:
+    # A process imports the whole app before it answers: on a loaded shared
+    # machine (load 15 on 2 cores) that took longer than 30 s.
+    def _wait(self, service: Service, ready: Callable[[], bool], timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while not ready():
             if not service.alive():

@@ -305,7 +305,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
     series = r["ingest"]["series"] if "ingest" in r else []
     times = [t for t, _ in series]
     rows = [n for _, n in series]
-    rates = [0.0] + [
+    rates = [0.0][: len(rows)] + [
         (rows[k] - rows[k - 1]) / max(times[k] - times[k - 1], 1e-9) for k in range(1, len(rows))
     ]
     ingest.plot(times, rates, label="interactions/s into the 360")
@@ -375,3 +375,5 @@ if __name__ == "__main__":  # re-render a result: python bench/report.py results
 
     result = json.loads(Path(sys.argv[1]).read_text())
     print(markdown(result), end="")
+    if len(sys.argv) > 2:  # and the plot: ... results/<stamp>.json results/<stamp>.png
+        plot(result, Path(sys.argv[2]))

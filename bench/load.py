@@ -69,7 +69,7 @@ def run_wrk(
             capture_output=True,
             text=True,
             check=True,
-            timeout=seconds + 60,
+            timeout=seconds * 2 + 120,  # wrk reads its request file first; slow when loaded
         ).stdout
     finally:
         os.unlink(file.name)

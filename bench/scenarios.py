@@ -1,4 +1,4 @@
-"""Our figures: gateway, customer 360 as history grows, replay."""
+"""Our figures: gateway, every read as history grows, replay."""
 
 from __future__ import annotations
 
@@ -6,22 +6,24 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
 
 from adapters.sms.verify import twilio_signature
+from bench import reads
 from bench.load import LoadResult, request_line, run_wrk
 from bench.servers import VENV_BIN, free_port, hub_env, process
 from services.app.demo import load_demo
+from services.app.demo_orders import load_demo_orders
 from services.entry.workers.processes import tune_gc_for_batches
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
 
 AUTH_TOKEN = "bench-twilio-token"
-READERS = 4
 ACCOUNT = "AC" + "b" * 32
 
 
@@ -82,12 +84,21 @@ def gateway(data_dir: Path, database_url: str | None, seconds: int) -> GatewayRe
 class HistoryPoint:
     customers: int
     interactions: int
+    order_lines: int
     load_seconds: float
     project_seconds: float
     projected_events: int
-    c360: LoadResult
-    timeline: LoadResult
+    recompute_seconds: float
+    reads: dict[str, LoadResult]
     peak_rss: int
+
+    @property
+    def c360(self) -> LoadResult:
+        return self.reads["c360"]
+
+    @property
+    def timeline(self) -> LoadResult:
+        return self.reads["timeline"]
 
 
 def settle(database_url: str) -> None:
@@ -102,24 +113,30 @@ def settle(database_url: str) -> None:
 
 def grow_and_measure(
     data_dir: Path,
-    database_url: str | None,
+    database_url: str,
     sizes: list[int],
     seconds: int,
     progress: Callable[[str], None],
+    per_customer: int = 20,
 ) -> list[HistoryPoint]:
-    """Loads demo histories in steps (20 interactions per customer) and measures the
-    360 and timeline reads after each step: p99 must stay flat as history grows."""
+    """Loads demo histories in steps (`per_customer` interactions per new
+    customer, and the demo's orders for them) and measures every read after
+    each step: the p99s must stay flat as history grows."""
     settings = Settings(data_dir=data_dir, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     hub = build_hub(settings)
-    token = hub.tokens.create(Role.AGENT, "bench")
+    token = hub.tokens.create(Role.SUPERVISOR, "bench")
     points: list[HistoryPoint] = []
     loaded = 0
+    now = datetime.now(UTC)
+    master = (data_dir / "master.key").read_text().strip()
+    env = hub_env(data_dir, database_url, CONTACTHUB_MASTER_KEY=master)
+    reads.create_supervisor(env)
     for step, size in enumerate(sizes):
         add = size - loaded
-        customers = max(1, add // 20)
-        progress(f"history: adding {add:,} interactions ({customers:,} customers)")
+        customers = max(1, add // per_customer)
+        progress(f"history: adding {add:,} interactions ({customers:,} customers, their orders)")
         started = time.perf_counter()
-        load_demo(
+        demo = load_demo(
             hub.store,
             secret=hub.address_secret,
             customers=customers,
@@ -127,46 +144,48 @@ def grow_and_measure(
             seed=1000 + step,
             batch_size=2000,
         )
+        load_demo_orders(hub.store, demo.customer_ids, seed=1000 + step, now=now)
         load_seconds = time.perf_counter() - started
         started = time.perf_counter()
         # catch_up counts an event once per view that applied it.
         projected = hub.projector.catch_up() // len(hub.views.all)
         project_seconds = time.perf_counter() - started
-        if database_url is not None:
-            progress("history: VACUUM ANALYZE and CHECKPOINT after the bulk load")
-            settle(database_url)
+        progress("history: VACUUM ANALYZE and CHECKPOINT after the bulk load")
+        settle(database_url)
+        started = time.perf_counter()
+        hub.valuations.snapshot()  # ABC, RFM and churn for everyone, from the orders
+        recompute_seconds = time.perf_counter() - started
         loaded = size
         ids = [
             r["customer_id"]
             for r in hub.views.customer360.db.query("SELECT customer_id FROM c360_customers")
         ]
         random.Random(step).shuffle(ids)
-        headers = {"Authorization": f"Bearer {token}"}
-        c360_lines = [request_line("GET", f"/api/v1/customers/{i}", headers) for i in ids[:5000]]
-        timeline_lines = [
-            request_line("GET", f"/api/v1/customers/{i}/timeline?limit=20", headers)
-            for i in ids[:5000]
-        ]
+        searches = reads.queries(database_url, seed=step)
         port = free_port()
-        # The agent API as deployed (`contacthub run api`): reads only, no
-        # projector or policies in the process.
-        master = (data_dir / "master.key").read_text().strip()
-        env = hub_env(data_dir, database_url, CONTACTHUB_MASTER_KEY=master)
+        base = f"http://127.0.0.1:{port}"
+        # The agent API and console as deployed (`contacthub run api`): reads
+        # only, no projector or policies in the process.
         api = [str(VENV_BIN / "contacthub"), "run", "api", "--port", str(port), "--no-access-log"]
-        with process(api, env, f"http://127.0.0.1:{port}/readyz") as rss:
+        with process(api, env, f"{base}/readyz") as rss:
             progress(f"history: measuring reads at {size:,} interactions")
+            cookie, queue = reads.console_session(base)
+            lines = reads.request_lines(ids[:5000], searches, token, cookie, queue)
             # Latency, not saturation: 4 agents' consoles reading back to back (at
             # 32 connections the p99 would only measure the queue, by Little's law).
-            c360 = run_wrk(
-                f"http://127.0.0.1:{port}", c360_lines, seconds=seconds, connections=READERS
-            )
-            timeline = run_wrk(
-                f"http://127.0.0.1:{port}", timeline_lines, seconds=seconds, connections=READERS
-            )
+            measured = reads.measure(base, lines, seconds)
             peak = rss.peak
         points.append(
             HistoryPoint(
-                len(ids), size, load_seconds, project_seconds, projected, c360, timeline, peak
+                customers=len(ids),
+                interactions=size,
+                order_lines=reads.order_lines(database_url),
+                load_seconds=load_seconds,
+                project_seconds=project_seconds,
+                projected_events=projected,
+                recompute_seconds=recompute_seconds,
+                reads=measured,
+                peak_rss=peak,
             )
         )
     return points

@@ -54,6 +54,11 @@ class SqlView(TrackingRecorder):
         """Drops the customer's personal data from the rows (an erasure), keeping
         what the history needs without it. The default: the view holds none."""
 
+    def statements(self) -> tuple[str, ...]:
+        """What `setup` runs: the class's statements (a store's view may leave
+        out what the store cannot do)."""
+        return self.create_statements
+
     def setup(self, *, defer_indexes: bool = False) -> None:
         """Creates the tables and their indexes (all idempotent). With
         `defer_indexes`, secondary indexes wait for `create_indexes()`: a rebuild
@@ -62,7 +67,7 @@ class SqlView(TrackingRecorder):
         deferred: they enforce the model's keys."""
         self.create_table()
         with self.db.transaction(commit=True) as cursor:
-            for statement in self.create_statements:
+            for statement in self.statements():
                 if not (defer_indexes and is_secondary_index(statement)):
                     cursor.execute(self.db.sql(statement))
 
@@ -70,7 +75,7 @@ class SqlView(TrackingRecorder):
         """Creates the indexes a deferred setup left out, then refreshes the
         planner's statistics on the freshly filled tables."""
         with self.db.transaction(commit=True) as cursor:
-            for statement in self.create_statements:
+            for statement in self.statements():
                 if is_secondary_index(statement):
                     cursor.execute(self.db.sql(statement))
             for table in self.tables:

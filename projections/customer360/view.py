@@ -8,6 +8,7 @@ interaction_id), so a page costs the same however long the history is.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -16,12 +17,15 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from events import CustomerRegistered, Event
+from events import ChannelAddressLinked, CustomerRegistered, Event
+from projections.customer360 import search as index
 from projections.customer360.channel_rows import channel_entry, channel_status, detail_update
 from projections.customer360.rows import status_update, timeline_entry, utc_iso
 from projections.identity.merges import MEMBERS
 from projections.sql import Cursor, Sql
 from projections.view import SqlView
+
+logger = logging.getLogger(__name__)
 
 _TIMELINE_COLUMNS = (
     ("interaction_id", "text"),
@@ -144,6 +148,23 @@ def move_forward(row: dict[str, Any], update: dict[str, Any]) -> None:
         row["error"] = update["error"] or row["error"]
 
 
+_SEARCHED_DETAILS = ("body_text", "transcript", "notes")
+
+
+def search_docs(event: Event, details: dict[str, Any] | None) -> list[dict[str, Any] | None]:
+    """The search index rows an event writes (see search.py): names, addresses,
+    what a message, letter, transcript or call note says."""
+    if isinstance(event, CustomerRegistered):
+        cid = str(event.originator_id)
+        return [index.doc(f"name:{cid}", cid, event.display_name)]
+    if isinstance(event, ChannelAddressLinked):
+        return [index.doc(f"address:{event.address_key}", str(event.customer_id), event.address)]
+    if details is None:
+        return []
+    iid, cid = details["interaction_id"], details["customer_id"]
+    return [index.doc(f"{c}:{iid}", cid, details[c]) for c in _SEARCHED_DETAILS if details[c]]
+
+
 class Customer360(SqlView):
     name = "customer360"
     tables: ClassVar[dict[str, str]] = {
@@ -151,8 +172,9 @@ class Customer360(SqlView):
         "c360_channel_counts": "customer_id, channel, direction",
         "c360_timeline": "interaction_id",
         "c360_details": "interaction_id",
+        "c360_search": "doc_id",
     }
-    create_statements = (
+    create_statements: ClassVar[tuple[str, ...]] = (
         "CREATE TABLE IF NOT EXISTS c360_customers ("
         " customer_id TEXT PRIMARY KEY, display_name TEXT NOT NULL, language TEXT,"
         " source_channel TEXT, created_at TEXT NOT NULL, last_contact_at TEXT,"
@@ -172,6 +194,8 @@ class Customer360(SqlView):
         " interaction_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, duration_seconds BIGINT,"
         " outcome TEXT, notes TEXT, recording_url TEXT, transcript TEXT, body_text TEXT)",
         "CREATE INDEX IF NOT EXISTS c360_details_customer ON c360_details (customer_id)",
+        index.SEARCH_TABLE,
+        index.SEARCH_CUSTOMER_INDEX,
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
@@ -184,7 +208,12 @@ class Customer360(SqlView):
         touches: dict[str, dict[str, Any]] = {}
         statuses: list[dict[str, Any]] = []
         detail_rows: list[dict[str, Any]] = []
+        docs: dict[str, dict[str, Any]] = {}  # by doc id: the last text wins
         for event in events:
+            details = detail_update(event)
+            for found in search_docs(event, details):
+                if found is not None:
+                    docs[found["doc_id"]] = found
             if isinstance(event, CustomerRegistered):
                 customers.append(
                     {
@@ -198,12 +227,16 @@ class Customer360(SqlView):
                     }
                 )
                 continue
-            details = detail_update(event)
             if details is not None:
                 detail_rows.append(details)
             entry = timeline_entry(event) or channel_entry(event)
             if entry is not None:
                 row = entry.as_row()
+                summary = index.doc(
+                    f"summary:{entry.interaction_id}", entry.customer_id, entry.summary
+                )
+                if summary is not None:
+                    docs[summary["doc_id"]] = summary
                 row.setdefault("error", None)
                 entries.setdefault(row["interaction_id"], row)
                 key = (entry.customer_id, entry.channel, entry.direction)
@@ -261,6 +294,9 @@ class Customer360(SqlView):
             self.db.run_many(cursor, _TOUCH, list(touches.values()))
         self.db.run_many(cursor, _STATUS, statuses)
         self.db.run_many(cursor, _DETAILS, detail_rows)
+        self.db.insert_rows(
+            cursor, "c360_search", index.SEARCH_COLUMNS, list(docs.values()), index.SEARCH_CONFLICT
+        )
 
     def forget(self, cursor: Cursor, customer_id: str) -> None:
         # The timeline keeps that each interaction happened (channel, direction,
@@ -280,6 +316,7 @@ class Customer360(SqlView):
             params,
         )
         self.db.run(cursor, "DELETE FROM c360_details WHERE customer_id = %(id)s", params)
+        self.db.run(cursor, "DELETE FROM c360_search WHERE customer_id = %(id)s", params)
 
     # Queries -------------------------------------------------------------
 
@@ -413,30 +450,88 @@ class Customer360(SqlView):
             for row in rows
         ]
 
-    def search(self, text: str, phone: str | None, limit: int) -> list[dict[str, Any]]:
-        """Customers whose name or any address contains the text (case-insensitive),
-        or who own the phone number given in E.164."""
-        pattern = "%" + text.lower().replace("%", "").replace("_", "") + "%"
-        return self.db.query(
-            "SELECT c.* FROM c360_customers c WHERE lower(c.display_name) LIKE %(p)s"
-            " OR c.customer_id IN (SELECT customer_id FROM identity_addresses"
-            "  WHERE lower(address) LIKE %(p)s OR address = %(phone)s)"
-            " OR c.customer_id IN (SELECT customer_id FROM c360_details"
-            "  WHERE lower(body_text) LIKE %(p)s OR lower(transcript) LIKE %(p)s)"
-            " ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.customer_id"
-            " LIMIT %(limit)s",
-            {"p": pattern, "phone": phone or "", "limit": limit},
-        )
+    def search(
+        self, text: str, phone: str | None, limit: int, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        return self.search_page(text, phone, limit, offset)[0]
+
+    def search_page(
+        self, text: str, phone: str | None, limit: int, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the customers whose name, an address or a text of whose
+        history holds every word of the query (folded, any order), or who own
+        the phone number given in E.164; most recently contacted first. With
+        them, how many match in all. No words and no phone: every customer."""
+        subquery, params = index.matching(self.db.dialect, index.terms(text), phone)
+        where = f" WHERE c.customer_id IN ({subquery})" if subquery else ""
+        params |= {"limit": limit, "offset": offset}
+        with self.db.transaction(commit=False) as cursor:
+            self.db.run(
+                cursor,
+                f"SELECT c.* FROM c360_customers c{where}"
+                " ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.customer_id"
+                " LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            rows = [dict(r) for r in cursor.fetchall()]
+            if offset == 0 and len(rows) < limit:
+                return rows, len(rows)  # the whole result is on this page
+            self.db.run(cursor, f"SELECT COUNT(*) AS n FROM c360_customers c{where}", params)
+            row = cursor.fetchone()
+            return rows, int(row["n"])
 
 
 class Customer360SQLite(Customer360, SQLiteTrackingRecorder):
+    create_statements: ClassVar[tuple[str, ...]] = (
+        *Customer360.create_statements,
+        *index.SQLITE_STATEMENTS,
+    )
+
     def __init__(self, datastore: SQLiteDatastore, *, db: Sql, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.db = db
 
+    def drop(self, *, defer_indexes: bool = False) -> None:
+        # The FTS5 index is not one of the checksummed tables (its content is
+        # c360_search's), but it goes with them.
+        with self.db.transaction(commit=True) as cursor:
+            cursor.execute("DROP TABLE IF EXISTS c360_search_fts")
+        super().drop(defer_indexes=defer_indexes)
+
 
 class Customer360Postgres(Customer360, PostgresTrackingRecorder):
+    create_statements: ClassVar[tuple[str, ...]] = (
+        *Customer360.create_statements,
+        index.POSTGRES_INDEX,
+    )
+    trigrams = True
+
     def __init__(self, datastore: PostgresDatastore, *, db: Sql, **kwargs: Any) -> None:
         kwargs.setdefault("tracking_table_name", "view_tracking")
         super().__init__(datastore, **kwargs)
         self.db = db
+
+    def setup(self, *, defer_indexes: bool = False) -> None:
+        if not self._has_trigrams():
+            # Search still answers the same, by scanning the texts: slower, not wrong.
+            logger.warning(
+                "PostgreSQL extension pg_trgm is not available (CREATE EXTENSION pg_trgm"
+                " failed; install postgresql-contrib or have a superuser create it):"
+                " customer search runs without its trigram index"
+            )
+            self.trigrams = False
+        super().setup(defer_indexes=defer_indexes)
+
+    def statements(self) -> tuple[str, ...]:
+        if self.trigrams:
+            return self.create_statements
+        return tuple(s for s in self.create_statements if s != index.POSTGRES_INDEX)
+
+    def _has_trigrams(self) -> bool:
+        try:
+            with self.db.transaction(commit=True) as cursor:
+                cursor.execute(index.POSTGRES_EXTENSION)
+        except Exception:  # no permission, not installed, or another process created it first
+            pass  # the catalogue below says which
+        rows = self.db.query("SELECT 1 AS ok FROM pg_extension WHERE extname = 'pg_trgm'")
+        return bool(rows)

@@ -119,11 +119,13 @@ class Services:
             self.wait_for_log(started, ready_log, timeout)
         return started
 
-    def wait_for_log(self, service: Service, line: str, timeout: float = 30) -> None:
+    def wait_for_log(self, service: Service, line: str, timeout: float = 90) -> None:
         """Until the service's output contains `line` (raises if it exits first)."""
         self._wait(service, lambda: line in service.output(), timeout)
 
-    def _wait(self, service: Service, ready: Callable[[], bool], timeout: float = 30) -> None:
+    # A process imports the whole app before it answers: on a loaded shared
+    # machine (load 15 on 2 cores) that took longer than 30 s.
+    def _wait(self, service: Service, ready: Callable[[], bool], timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while not ready():
             if not service.alive():

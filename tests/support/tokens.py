@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from services.infra.auth import Role
 from services.wiring.hub import Hub
 
-
 # The queues the fuzzed hub gives to a team (its settings' `queue_teams`).
 FUZZ_QUEUE_TEAMS = {"complaints": "team-a"}
 FUZZ_TEAMS = ("team-a", "team-b")

@@ -134,6 +134,9 @@ class Customer360(CustomerSummary):
 
 class SearchResult(BaseModel):
     items: list[CustomerSummary]
+    total: int = Field(description="How many customers match in all (items is one page).")
+    offset: int = Field(description="How many matches come before this page.")
+    limit: int
 
 
 class AttachmentIn(BaseModel):

@@ -126,17 +126,25 @@ async def search_customers(
     _: PrincipalDep,
     q: Annotated[str, Query(min_length=2, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> schemas.SearchResult:
     try:
         phone: str | None = normalise_phone(q, hub.settings.default_region)
     except InvalidAddress:
         phone = None
-    rows = await anyio.to_thread.run_sync(hub.views.customer360.search, q, phone, limit)
+    rows, total = await anyio.to_thread.run_sync(
+        hub.views.customer360.search_page, q, phone, limit, offset
+    )
     owner = await anyio.to_thread.run_sync(customer_of_case, hub, q)
-    if owner is not None:  # a case number: its customer first
-        rows = [owner, *(r for r in rows if r["customer_id"] != owner["customer_id"])][:limit]
+    if owner is not None and offset == 0:  # a case number: its customer first
+        others = [r for r in rows if r["customer_id"] != owner["customer_id"]]
+        if len(others) == len(rows):  # the case's customer was not among the matches
+            total += 1
+        rows = [owner, *others][:limit]
     rows = await anyio.to_thread.run_sync(shown_customers, hub, rows)
-    return schemas.SearchResult(items=[summary(r) for r in rows])
+    return schemas.SearchResult(
+        items=[summary(r) for r in rows], total=total, offset=offset, limit=limit
+    )
 
 
 def shown_customers(hub: Hub, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

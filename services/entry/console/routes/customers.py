@@ -33,25 +33,29 @@ PAGE = 20
 TIMELINE_PAGE = 15
 
 
-def find(hub: Hub, q: str, limit: int) -> list[dict[str, Any]]:
+def find(hub: Hub, q: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first page of matches and how many there are in all."""
     try:
         phone: str | None = normalise_phone(q, hub.settings.default_region)
     except InvalidAddress:
         phone = None
-    rows = hub.views.customer360.search(q, phone, limit)
+    rows, total = hub.views.customer360.search_page(q, phone, limit)
     owner = customer_of_case(hub, q)
     if owner is not None:
-        rows = [owner, *(r for r in rows if r["customer_id"] != owner["customer_id"])][:limit]
-    return rows
+        others = [r for r in rows if r["customer_id"] != owner["customer_id"]]
+        if len(others) == len(rows):  # the case's customer was not among the matches
+            total += 1
+        rows = [owner, *others][:limit]
+    return rows, total
 
 
 @router.get("/customers")
 async def search_page(request: Request, principal: ConsolePrincipal, q: str = "") -> HTMLResponse:
     q = q.strip()[:200]
     hub: Hub = request.app.state.hub
-    rows = await anyio.to_thread.run_sync(find, hub, q, PAGE) if len(q) >= 2 else []
+    rows, total = await anyio.to_thread.run_sync(find, hub, q, PAGE) if len(q) >= 2 else ([], 0)
     name = "search_results.html.j2" if is_htmx(request) else "search.html.j2"
-    return render(request, name, {"q": q, "rows": rows}, principal=principal)
+    return render(request, name, {"q": q, "rows": rows, "total": total}, principal=principal)
 
 
 def customer_page_data(hub: Hub, principal: Principal, customer_id: UUID) -> dict[str, Any] | None:

@@ -41,6 +41,8 @@ from services.entry.api.routes import (
     merges,
     opportunities,
     orders,
+    partner_sharing,
+    partners,
     reports,
     segments,
     stream,
@@ -79,6 +81,8 @@ API_ROUTERS = (
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,
+    partner_sharing.router,
+    partners.router,
     appointments.router,
     briefing.router,
     knowledge.router,
@@ -109,6 +113,7 @@ def create_app(
             hub.projector.start()
             hub.complaints.start()
             hub.reminders.start()
+            hub.partner_webhooks.start()
             if hub.settings.retention_months is not None:
                 hub.retention_job.start()
                 hub.retention_job.wake()  # a first run at start-up, then each interval
@@ -135,6 +140,7 @@ def create_app(
             yield
         finally:
             if run_projector:
+                hub.partner_webhooks.stop()
                 hub.reminders.stop()
                 hub.complaints.stop()
                 if hub.built("retention_job"):

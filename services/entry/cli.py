@@ -404,9 +404,9 @@ def token_revoke(
 
 
 def _partners() -> PartnerDirectory:
-    from services.wiring.hub import build_hub
+    from services.wiring.partners import open_partners
 
-    return build_hub(_settings(), parts=("partners",)).partners
+    return open_partners(_settings(), lambda: datetime.now(UTC))
 
 
 @partner_app.command("create")

@@ -253,6 +253,16 @@ def run_projector(
     run(_distributed(kafka=False), [v.value for v in view] if view else None, health_port)
 
 
+@run_app.command("partner-webhooks")
+def run_partner_webhooks(health_port: HealthPort = None) -> None:
+    """Event store -> partners' webhook endpoints, signed, retried, dead letters
+    (docs/partners.md). Run one per store, and not beside `serve` (which runs it)."""
+    from services.entry.workers.processes import run_partner_webhooks as run
+
+    _logging()
+    run(_distributed(kafka=False), health_port)
+
+
 @run_app.command("publisher")
 def run_publisher(health_port: HealthPort = None) -> None:
     """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""

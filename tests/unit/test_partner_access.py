@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import time
+from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,3 +63,23 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body(body: bytes, ts: int
     assert not verify("s3cret", str(ts), body + b"x", header, now=ts)
     assert not verify("s3cret", str(ts), body, header, now=ts + 301)  # too old: a replay
     assert not verify("s3cret", "not-a-number", body, header, now=ts)
+
+
+def test_the_documented_receiver_snippet_accepts_our_signature_only() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "partners.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", text, re.S)
+    assert snippet is not None
+    scope: dict[str, Any] = {}
+    exec(snippet.group(1), scope)
+    check = scope["is_from_contacthub"]
+    body = b'{"event_type": "ComplaintResolved"}'
+    now = int(time.time())
+    headers = {
+        "X-Contacthub-Timestamp": str(now),
+        "X-Contacthub-Signature": signature("whsec_x", now, body),
+    }
+    assert check("whsec_x", headers, body)
+    assert not check("whsec_y", headers, body)
+    assert not check("whsec_x", headers, body + b" ")
+    stale = {**headers, "X-Contacthub-Timestamp": str(now - 3600)}
+    assert not check("whsec_x", stale, body)

@@ -13,7 +13,8 @@ from services.infra.auth import NAME_PATTERN
 from services.infra.partner_deliveries import Delivery
 from services.infra.partners import Partner, Webhook
 
-Site = Annotated[str, Field(min_length=1, max_length=200)]
+# A site is matched exactly against appointments' locations: printable text, no control characters.
+Site = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class NewPartner(BaseModel):
@@ -63,6 +64,7 @@ class NewWebhook(BaseModel):
         default=None,
         min_length=16,
         max_length=200,
+        pattern=r"^[\x21-\x7e]+$",  # printable ASCII: the same bytes in every receiver's language
         description="The signing secret; generated (and shown once) if not given.",
     )
 

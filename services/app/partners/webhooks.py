@@ -116,12 +116,16 @@ class PartnerWebhooks:
             due = [d for d in self.outbox.heads() if d.next_attempt_at <= now]
             if not due:
                 return
+            attempted = False
             for delivery in due:
                 if stop.is_set():
                     return
                 webhook = webhooks.get(delivery.webhook_id)
                 if webhook is not None:
                     self.attempt(webhook, delivery)
+                    attempted = True
+            if not attempted:
+                return  # only subscriptions newer than this round: the next one has them
 
     def attempt(self, webhook: Webhook, delivery: Delivery) -> None:
         body = self.body(delivery)

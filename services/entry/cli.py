@@ -365,6 +365,8 @@ def token_create(
             )
             what = f"for user {user}"
         else:
+            if role is Role.PARTNER:
+                _fail("a partner token is made with --partner ORG", 2)
             role = role or Role.AGENT
             # Without a name every token would be one agent: two agents' claims would both win.
             name = name or new_token_name(role.value)

@@ -146,10 +146,11 @@ class TokenStore:
         partner: str | None = None,
     ) -> str:
         """A token of its own (no user) with this role and name; a `partner`
-        token is bound to its organisation (`partner`), and only it."""
+        token is bound to its organisation (`partner`); one without is refused
+        on every route (services/entry/api/partner_gate.py)."""
         check_name(name, "token name")
-        if (role is Role.PARTNER) != (partner is not None):
-            raise TokenRefused("a partner token needs its organisation (--partner ORG), only it")
+        if partner is not None and role is not Role.PARTNER:
+            raise TokenRefused("only a partner token has a partner organisation")
         if self.users.get(name) is not None:
             raise TokenRefused(f"{name} is a user: make the token with --user {name}")
         token = self._insert(

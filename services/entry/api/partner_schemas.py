@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from events import EVENT_TYPES
 from services.infra.auth import NAME_PATTERN
@@ -58,7 +58,13 @@ class NewWebhook(BaseModel):
 
     url: AnyHttpUrl = Field(description="Where the signed POSTs go.")
     event_types: list[str] = Field(
-        min_length=1, max_length=100, description="Event type names, e.g. `ComplaintResolved`."
+        min_length=1,
+        max_length=100,
+        description="Event type names, e.g. `ComplaintResolved`.",
+        # The names in the document too, so clients (and schemathesis) know them.
+        json_schema_extra={
+            "items": {"type": "string", "enum": list[JsonValue](sorted(EVENT_TYPES))}
+        },
     )
     secret: str | None = Field(
         default=None,

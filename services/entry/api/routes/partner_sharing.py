@@ -11,7 +11,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from domain import complaints
 from services.entry.api import partner_schemas as schemas
@@ -23,14 +23,12 @@ router = APIRouter(prefix="/api/v1", tags=["partners"])
 
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Auditors and partners may not share"},
-    404: {"description": "No such complaint"},
-    422: {"description": "No such partner organisation"},
+    404: {"description": "No such complaint, or no such partner organisation"},
 }
 
 
 def _decide(hub: Hub, complaint_id: UUID, partner: str, by: str, *, share: bool) -> schemas.Sharing:
-    if hub.partners.get(partner) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no partner {partner}")
+    hub.partners.require(partner)  # PartnerNotFound: 404, as for an unknown case
     decision = complaints.share if share else complaints.unshare
     outcome = hub.complaints.desk.decide(
         complaint_id, lambda state, stamp: decision(state, stamp, partner=partner, by=by)

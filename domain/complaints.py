@@ -27,6 +27,8 @@ from events import (
     ComplaintPrioritised,
     ComplaintReopened,
     ComplaintResolved,
+    ComplaintShared,
+    ComplaintUnshared,
     CustomerReplied,
     Event,
     Priority,
@@ -67,6 +69,8 @@ class ComplaintState:
     reopens: int = 0
     resolved_at: datetime | None = None
     clock: sla.SlaClock | None = None
+    # The partner organisations the case is shared with (domain/partner_access.py).
+    partners: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
@@ -133,6 +137,10 @@ def evolve(state: ComplaintState | None, event: Event) -> ComplaintState | None:
             changes["interaction_ids"] = state.interaction_ids | {event.interaction_id}
     elif isinstance(event, ComplaintClosed):
         changes = {"status": "closed"}
+    elif isinstance(event, ComplaintShared):
+        return replace(new, partners=state.partners | {event.partner})
+    elif isinstance(event, ComplaintUnshared):
+        return replace(new, partners=state.partners - {event.partner})
     else:
         return new  # SLA events change only the clock
     return replace(new, last_activity_at=max(state.last_activity_at, event.occurred_at), **changes)
@@ -327,3 +335,19 @@ def customer_replied(
         reopened = (ComplaintReopened, {"by": "customer", "interaction_id": interaction_id})
         return _events(case, stamp, reopened, reply)
     return _events(case, stamp, reply)
+
+
+def share(state: ComplaintState | None, stamp: Stamp, *, partner: str, by: str) -> list[Event]:
+    """Shares the case with a partner organisation; sharing it again changes nothing."""
+    case = _require(state)
+    if partner in case.partners:
+        return []
+    return _events(case, stamp, (ComplaintShared, {"partner": partner, "by": by}))
+
+
+def unshare(state: ComplaintState | None, stamp: Stamp, *, partner: str, by: str) -> list[Event]:
+    """Withdraws the case from a partner; a case not shared with it changes nothing."""
+    case = _require(state)
+    if partner not in case.partners:
+        return []
+    return _events(case, stamp, (ComplaintUnshared, {"partner": partner, "by": by}))

@@ -155,3 +155,20 @@ class SlaBreached(Event):
     target: SlaTarget
     due_at: AwareDatetime
     policy_id: str = Field(description="Fingerprint of the SLA policy and calendar used.")
+
+
+class ComplaintShared(Event):
+    """The case was shared with a partner organisation (a repair service, a dealer):
+    its tokens may now read it and act on it, and its webhooks hear of it."""
+
+    type: Literal["ComplaintShared"] = "ComplaintShared"
+    partner: str
+    by: str
+
+
+class ComplaintUnshared(Event):
+    """The partner organisation no longer sees the case."""
+
+    type: Literal["ComplaintUnshared"] = "ComplaintUnshared"
+    partner: str
+    by: str

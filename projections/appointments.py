@@ -156,7 +156,9 @@ class Appointments(SqlView):
         include_cancelled: bool = False,
         limit: int = 100,
         offset: int = 0,
+        locations: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
+        """Soonest first; `locations` keeps those at one of them (a partner's sites)."""
         clauses: list[str] = [] if include_cancelled else ["status = 'scheduled'"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if agent is not None:
@@ -165,6 +167,13 @@ class Appointments(SqlView):
         if customer_id is not None:
             clauses.append("customer_id = %(customer)s")
             params["customer"] = str(customer_id)
+        if locations is not None:
+            names = {f"site{i}": site for i, site in enumerate(locations)}
+            # No site, no appointment: `IN ()` is no SQL.
+            clauses.append(
+                f"location IN ({', '.join(f'%({n})s' for n in names)})" if names else "1 = 0"
+            )
+            params.update(names)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self.db.query(
             f"SELECT * FROM appointments {where}"

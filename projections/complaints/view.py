@@ -18,7 +18,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain import sla
-from events import ComplaintOpened, Event
+from events import ComplaintOpened, ComplaintShared, ComplaintUnshared, Event
 from projections.complaints.rows import (
     CASE_EVENTS,
     COLUMNS,
@@ -56,6 +56,8 @@ class CaseFilter:
     sla_state: str | None = None
     assignee: str | None = None
     customer_id: UUID | None = None
+    # Only the cases shared with this partner organisation (a partner's own list).
+    shared_with: str | None = None
 
 
 class ComplaintQueues(SqlView):
@@ -64,6 +66,7 @@ class ComplaintQueues(SqlView):
         "complaint_cases": "complaint_id",
         "complaint_interactions": "complaint_id, interaction_id",
         "complaint_view_meta": "key",
+        "complaint_shares": "complaint_id, partner",
     }
     create_statements = (
         "CREATE TABLE IF NOT EXISTS complaint_cases ("
@@ -85,6 +88,11 @@ class ComplaintQueues(SqlView):
         " complaint_id TEXT NOT NULL, interaction_id TEXT NOT NULL, role TEXT NOT NULL,"
         " occurred_at TEXT NOT NULL, PRIMARY KEY (complaint_id, interaction_id))",
         "CREATE TABLE IF NOT EXISTS complaint_view_meta (key TEXT PRIMARY KEY, value TEXT)",
+        # Which partner organisations see which cases (domain/partner_access.py).
+        "CREATE TABLE IF NOT EXISTS complaint_shares ("
+        " complaint_id TEXT NOT NULL, partner TEXT NOT NULL, customer_id TEXT NOT NULL,"
+        " shared_at TEXT NOT NULL, PRIMARY KEY (complaint_id, partner))",
+        "CREATE INDEX IF NOT EXISTS complaint_shares_partner ON complaint_shares (partner)",
     )
     policy: sla.SlaPolicy
 
@@ -107,6 +115,9 @@ class ComplaintQueues(SqlView):
         clocks: dict[str, sla.SlaClock] = {}
         links: list[dict[str, Any]] = []
         for event in events:
+            if isinstance(event, ComplaintShared | ComplaintUnshared):
+                self._share(cursor, event)
+                continue
             if not isinstance(event, CASE_EVENTS):
                 continue
             key = str(event.originator_id)
@@ -124,6 +135,29 @@ class ComplaintQueues(SqlView):
         for key, row in rows.items():
             self.db.run(cursor, _UPSERT, with_sla(row, clocks[key], self.policy))
         self.db.run_many(cursor, _LINK, links)
+
+    def _share(self, cursor: Cursor, event: ComplaintShared | ComplaintUnshared) -> None:
+        params = {
+            "id": str(event.originator_id),
+            "partner": event.partner,
+            "customer": str(event.customer_id),
+            "at": event.occurred_at.isoformat(),
+        }
+        if isinstance(event, ComplaintShared):
+            self.db.run(
+                cursor,
+                "INSERT INTO complaint_shares (complaint_id, partner, customer_id, shared_at)"
+                " VALUES (%(id)s, %(partner)s, %(customer)s, %(at)s)"
+                " ON CONFLICT (complaint_id, partner) DO NOTHING",
+                params,
+            )
+        else:
+            self.db.run(
+                cursor,
+                "DELETE FROM complaint_shares WHERE complaint_id = %(id)s"
+                " AND partner = %(partner)s",
+                params,
+            )
 
     def _load(
         self,
@@ -160,6 +194,14 @@ class ComplaintQueues(SqlView):
             "SELECT * FROM complaint_cases WHERE complaint_id = %(id)s", {"id": str(complaint_id)}
         )
         return rows[0] if rows else None
+
+    def partners_of(self, complaint_id: UUID) -> list[str]:
+        """The partner organisations the case is shared with."""
+        rows = self.db.query(
+            "SELECT partner FROM complaint_shares WHERE complaint_id = %(id)s ORDER BY partner",
+            {"id": str(complaint_id)},
+        )
+        return [r["partner"] for r in rows]
 
     def customer_of_case(self, case_number: str) -> UUID | None:
         """The customer of a case number such as R-2026-000123 (any case of letters)."""
@@ -261,6 +303,12 @@ def _where(where: CaseFilter) -> tuple[str, dict[str, Any]]:
         # A merged customer's cases include those of everyone merged into them.
         clauses.append(f"customer_id IN ({MEMBERS})")
         params["id"] = str(where.customer_id)
+    if where.shared_with is not None:
+        clauses.append(
+            "complaint_id IN (SELECT complaint_id FROM complaint_shares"
+            " WHERE partner = %(shared_with)s)"
+        )
+        params["shared_with"] = where.shared_with
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

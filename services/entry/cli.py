@@ -23,6 +23,7 @@ from services.infra.settings import Settings
 
 if TYPE_CHECKING:
     from services.infra.audit_keys import AuditSigner
+    from services.infra.partners import PartnerDirectory
     from services.wiring.accounts import Accounts
     from services.wiring.hub import Hub
 
@@ -31,6 +32,10 @@ token_app = typer.Typer(help="API tokens for agents, supervisors, auditors and a
 app.add_typer(token_app, name="token")
 user_app = typer.Typer(help="User accounts: name, role, team and password.")
 app.add_typer(user_app, name="user")
+partner_app = typer.Typer(
+    help="Partner organisations: what is shared with them (docs/partners.md)."
+)
+app.add_typer(partner_app, name="partner")
 dev_app = typer.Typer(help="Helpers for trying the hub out by hand.")
 app.add_typer(dev_app, name="dev")
 retention_app = typer.Typer(help="The retention policy (CONTACTHUB_RETENTION_MONTHS).")
@@ -254,6 +259,16 @@ def run_projector(
     )
 
 
+@run_app.command("partner-webhooks")
+def run_partner_webhooks(health_port: HealthPort = None) -> None:
+    """Event store -> partners' webhook endpoints, signed, retried, dead letters
+    (docs/partners.md). Run one per store, and not beside `serve` (which runs it)."""
+    from services.entry.workers.processes import run_partner_webhooks as run
+
+    _logging()
+    run(_distributed(kafka=False), health_port)
+
+
 @run_app.command("publisher")
 def run_publisher(health_port: HealthPort = None) -> None:
     """Event store -> Kafka topic contacthub.events.v1, keyed by customer."""
@@ -323,6 +338,14 @@ def token_create(
     expires_in: Annotated[
         int | None, typer.Option(min=1, metavar="DAYS", help="Stop working after DAYS days.")
     ] = None,
+    partner: Annotated[
+        str,
+        typer.Option(
+            metavar="ORG",
+            help="A partner token (role partner) bound to this partner organisation: "
+            "it sees only what is shared with ORG.",
+        ),
+    ] = "",
 ) -> None:
     """Create an API token; it is printed once, alone on the last line."""
     from services.infra.auth import InvalidName, TokenRefused, new_token_name
@@ -330,7 +353,17 @@ def token_create(
     accounts = _accounts()
     expires_at = accounts.tokens.clock() + timedelta(days=expires_in) if expires_in else None
     try:
-        if user:
+        if partner:
+            if user or role not in (None, Role.PARTNER):
+                _fail("--partner makes a partner token: no --user, no other --role", 2)
+            if _partners().get(partner) is None:
+                _fail(f"no partner {partner} (contacthub partner create {partner})")
+            name = name or new_token_name(partner)
+            token = accounts.tokens.create(
+                Role.PARTNER, name, expires_at=expires_at, partner=partner
+            )
+            what = f"for partner {partner}"
+        elif user:
             if role is not None:
                 _fail(f"--role and --user: the token has the role of user {user}", 2)
             name, token = accounts.tokens.create_for_user(
@@ -338,6 +371,8 @@ def token_create(
             )
             what = f"for user {user}"
         else:
+            if role is Role.PARTNER:
+                _fail("a partner token is made with --partner ORG", 2)
             role = role or Role.AGENT
             # Without a name every token would be one agent: two agents' claims would both win.
             name = name or new_token_name(role.value)
@@ -384,6 +419,47 @@ def token_revoke(
     except TokenNotFound as exc:
         _fail(str(exc))
     _say(f"revoked {revoked} token(s) named {name}")
+
+
+def _partners() -> PartnerDirectory:
+    from services.wiring.partners import open_partners
+
+    return open_partners(_settings(), lambda: datetime.now(UTC))
+
+
+@partner_app.command("create")
+def partner_create(
+    name: Annotated[
+        str, typer.Argument(help="The organisation's name (its tokens are bound to it).")
+    ],
+    site: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A site of the partner (repeatable): appointments located there are shared."
+        ),
+    ] = None,
+) -> None:
+    """Create a partner organisation (a logistics company, a repair service, a dealer)."""
+    from services.infra.auth import InvalidName
+    from services.infra.partners import PartnerExists
+
+    try:
+        partner = _partners().create(name, site or [])
+    except InvalidName as exc:
+        _fail(str(exc), 2)
+    except PartnerExists as exc:
+        _fail(str(exc))
+    sites = f" with sites {', '.join(partner.sites)}" if partner.sites else ""
+    _say(f"created partner {partner.name}{sites}")
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """Every partner organisation: name, created, sites."""
+    _print_rows(
+        ("name", "created", "sites"),
+        ((p.name, _shown(p.created_at), ", ".join(p.sites) or "-") for p in _partners().all()),
+    )
 
 
 @user_app.command("create")

@@ -33,12 +33,16 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # An outside organisation: only what is shared with it (domain/partner_access.py).
+    PARTNER = "partner"
 
 
 CACHE_SECONDS = 10.0
 
 # Who may do what: reading is for every role; acting on customers is not for auditors.
-CAN_ACT = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+# Partners act too, but only on the routes and objects the partner gate lets
+# through (services/entry/api/deps.py, domain/partner_access.py).
+CAN_ACT = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.PARTNER})
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Principal:
     name: str
     role: Role
     team: str | None = None
+    # The partner organisation of a `partner` token (None for every other role).
+    partner: str | None = None
 
     @property
     def can_act(self) -> bool:
@@ -126,18 +132,33 @@ class TokenStore:
                 " created_at TEXT NOT NULL, revoked_at TEXT)"
             )
         # Tables made before users and expiry lack these; NULL means none.
-        db.ensure_columns("contacthub_api_tokens", {"user_name": "TEXT", "expires_at": "TEXT"})
+        db.ensure_columns(
+            "contacthub_api_tokens",
+            {"user_name": "TEXT", "expires_at": "TEXT", "partner": "TEXT"},
+        )
 
-    def create(self, role: Role, name: str, *, expires_at: datetime | None = None) -> str:
-        """A token of its own (no user) with this role and name."""
+    def create(
+        self,
+        role: Role,
+        name: str,
+        *,
+        expires_at: datetime | None = None,
+        partner: str | None = None,
+    ) -> str:
+        """A token of its own (no user) with this role and name; a `partner`
+        token is bound to its organisation (`partner`); one without is refused
+        on every route (services/entry/api/partner_gate.py)."""
         check_name(name, "token name")
+        if partner is not None and role is not Role.PARTNER:
+            raise TokenRefused("only a partner token has a partner organisation")
         if self.users.get(name) is not None:
             raise TokenRefused(f"{name} is a user: make the token with --user {name}")
         token = self._insert(
             "INSERT INTO contacthub_api_tokens"
-            " (token_hash, name, role, created_at, expires_at)"
-            " VALUES (%(h)s, %(name)s, %(role)s, %(at)s, %(expires)s) RETURNING name",
-            {"name": name, "role": role.value},
+            " (token_hash, name, role, created_at, expires_at, partner)"
+            " VALUES (%(h)s, %(name)s, %(role)s, %(at)s, %(expires)s, %(partner)s)"
+            " RETURNING name",
+            {"name": name, "role": role.value, "partner": partner},
             expires_at,
         )
         assert token is not None  # VALUES always inserts
@@ -259,7 +280,8 @@ class TokenStore:
 
     def _lookup(self, token: str) -> tuple[Principal, datetime | None] | None:
         rows = self.db.query(
-            "SELECT t.name, t.role, t.user_name, t.expires_at, u.role AS user_role, u.team,"
+            "SELECT t.name, t.role, t.user_name, t.expires_at, t.partner,"
+            " u.role AS user_role, u.team,"
             " u.disabled_at FROM contacthub_api_tokens t"
             " LEFT JOIN contacthub_users u ON u.name = t.user_name"
             " WHERE t.token_hash = %(h)s AND t.revoked_at IS NULL",
@@ -272,7 +294,7 @@ class TokenStore:
         if expires_at is not None and self.clock() >= expires_at:
             return None
         if row["user_name"] is None:
-            return Principal(row["name"], Role(row["role"])), expires_at
+            return Principal(row["name"], Role(row["role"]), partner=row["partner"]), expires_at
         if row["user_role"] is None or row["disabled_at"] is not None:
             return None  # the user is disabled (or gone)
         return Principal(row["user_name"], Role(row["user_role"]), row["team"]), expires_at

@@ -299,6 +299,23 @@ class Settings(BaseSettings):
     survey_tick_seconds: float = Field(default=30.0, gt=0)
     # Campaigns: how often the sender follower sends the next throttled batch.
     campaign_tick_seconds: float = Field(default=5.0, gt=0)
+    partner_webhook_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Attempts at a partner webhook delivery before it becomes a dead letter.",
+    )
+    partner_webhook_backoff_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Wait after a partner webhook's first failed attempt; doubles.",
+    )
+    partner_webhook_backoff_max_seconds: float = Field(
+        default=600.0, gt=0, description="The longest wait between two attempts at a delivery."
+    )
+    partner_webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a partner's endpoint may take to answer."
+    )
 
     @field_validator("public_url")
     @classmethod

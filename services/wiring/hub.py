@@ -32,6 +32,7 @@ from adapters.voice.twiml import VoiceScript
 from domain.consent import QuietHours
 from domain.erasure import RetentionPolicy
 from domain.opportunities import Pipeline
+from domain.partner_access import RetryPolicy
 from domain.unsubscribe import unsubscribe_url
 from domain.valuation import AbcLimits
 from events import SurveyChannel
@@ -89,6 +90,7 @@ from services.app.outbound.email import EmailMessaging
 from services.app.outbound.letters import Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import Outbound
+from services.app.partners.webhooks import PartnerWebhooks
 from services.app.projector import Projector
 from services.app.satisfaction.analytics import SatisfactionAnalytics
 from services.app.satisfaction.answers import SurveyAnswers
@@ -106,10 +108,13 @@ from services.infra.eventstore.store import construct_factory, store_location
 from services.infra.follower import Follower
 from services.infra.kafka.bus import KafkaBus
 from services.infra.locks import schema_lock
+from services.infra.partner_deliveries import DeliveryOutbox
+from services.infra.partners import PartnerDirectory
 from services.infra.segments import SavedSegment, SegmentTable
 from services.infra.settings import Settings
 from services.infra.shadow import shadow_datastore
 from services.infra.sql import SqlRunner
+from services.infra.webhook_sender import HttpWebhookSender
 from services.infra.webhook_tokens import WebhookTokens
 from services.wiring.accounts import Accounts, accounts_on
 from services.wiring.complaints import Complaints, build_complaints
@@ -231,6 +236,8 @@ class Hub:
             self.projector.stop()
         if self.built("retention_job"):
             self.retention_job.stop()
+        if self.built("partner_webhooks"):
+            self.partner_webhooks.stop()
 
     def wake_followers(self) -> None:
         """After a write in this process: project it (and decide on it) now."""
@@ -238,6 +245,8 @@ class Hub:
             self.projector.wake()
         if self.built("complaints"):
             self.complaints.intake.wake()
+        if self.built("partner_webhooks"):
+            self.partner_webhooks.wake()
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:
@@ -671,6 +680,40 @@ class Hub:
             self.store, self.recorder, self.views.knowledge, self.interactions, clock=self._now
         )
 
+    # Partners (collaborative CRM) ---------------------------------------------------
+
+    @part
+    def partners(self) -> PartnerDirectory:
+        """Partner organisations, their sites and webhook subscriptions."""
+        db = self.db
+        with self.schema_lock():
+            return PartnerDirectory(db, self._now)
+
+    @part
+    def partner_outbox(self) -> DeliveryOutbox:
+        """The partner webhooks' queue, position and dead letters."""
+        db = self.db
+        with self.schema_lock():
+            return DeliveryOutbox(db)
+
+    @part
+    def partner_webhooks(self) -> PartnerWebhooks:
+        """The follower that delivers partner webhooks (started by `serve`)."""
+        settings = self.settings
+        return PartnerWebhooks(
+            self.store,
+            self.partners,
+            self.partner_outbox,
+            HttpWebhookSender(settings.partner_webhook_timeout_seconds),
+            RetryPolicy(
+                max_attempts=settings.partner_webhook_max_attempts,
+                base_seconds=settings.partner_webhook_backoff_seconds,
+                max_seconds=settings.partner_webhook_backoff_max_seconds,
+            ),
+            clock=self._now,
+            poll_interval=settings.poll_interval,
+        )
+
     @part
     def reminders(self) -> AppointmentReminders:
         """The follower that sends appointment reminders (started by `serve` and `run api`)."""
@@ -792,6 +835,8 @@ API_PARTS = (
     "segments",
     "satisfaction",
     "campaigns",
+    "partners",
+    "partner_outbox",
 )
 # `contacthub run gateway`: provider webhooks and SMTP -> the Kafka bus.
 GATEWAY_PARTS = (
@@ -811,6 +856,7 @@ EVERYTHING = (
     "reminders",
     "surveys",
     "campaign_sender",
+    "partner_webhooks",
 )
 # `contacthub run projector`: the read models (and, beside the queues, the
 # complaint policies, built when started).

@@ -43,6 +43,8 @@ from services.entry.api.routes import (
     merges,
     opportunities,
     orders,
+    partner_sharing,
+    partners,
     reports,
     satisfaction,
     segments,
@@ -88,6 +90,8 @@ API_ROUTERS = (
     complaints.router,
     complaint_replies.router,
     complaint_analytics.router,
+    partner_sharing.router,
+    partners.router,
     appointments.router,
     briefing.router,
     knowledge.router,
@@ -120,6 +124,7 @@ def create_app(
             hub.reminders.start()
             hub.surveys.start()
             hub.campaign_sender.start()
+            hub.partner_webhooks.start()
             if hub.settings.retention_months is not None:
                 hub.retention_job.start()
                 hub.retention_job.wake()  # a first run at start-up, then each interval
@@ -147,6 +152,7 @@ def create_app(
         finally:
             if run_projector:
                 hub.campaign_sender.stop()
+                hub.partner_webhooks.stop()
                 hub.reminders.stop()
                 hub.surveys.stop()
                 hub.complaints.stop()

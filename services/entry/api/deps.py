@@ -8,7 +8,8 @@ import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.infra.auth import Principal
+from services.entry.api.partner_gate import check_partner
+from services.infra.auth import Principal, Role
 from services.wiring.hub import Hub
 
 bearer = HTTPBearer(auto_error=False, description="A token from `contacthub token create`.")
@@ -24,6 +25,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 async def get_principal(
     hub: HubDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
@@ -42,6 +44,9 @@ async def get_principal(
             "invalid or revoked token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if principal.role is Role.PARTNER:
+        # Partners reach only their routes and shared objects: one check for every route.
+        await anyio.to_thread.run_sync(check_partner, hub, request, principal)
     return principal
 
 

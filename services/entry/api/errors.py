@@ -35,6 +35,8 @@ from services.app.operative.streams import StreamConflict
 from services.infra.bus import BusUnavailable
 from services.infra.eventstore.keys import KeyErased
 from services.infra.eventstore.store import IntegrityError
+from services.infra.partner_deliveries import DeadLetterNotFound
+from services.infra.partners import PartnerExists, PartnerNotFound
 from services.infra.segments import SegmentNameTaken
 
 # How long a provider should wait before retrying an event we could not record.
@@ -61,6 +63,9 @@ ANSWERS: dict[type[Exception], Answer] = {
     ArticleNotFound: Answer(status.HTTP_404_NOT_FOUND),
     # The caller's role or team may not do this to this case (domain/access.py).
     AccessDenied: Answer(status.HTTP_403_FORBIDDEN),
+    PartnerNotFound: Answer(status.HTTP_404_NOT_FOUND),
+    PartnerExists: Answer(status.HTTP_409_CONFLICT),
+    DeadLetterNotFound: Answer(status.HTTP_404_NOT_FOUND),
     # A malformed address in the request (e.g. `+49 0000`): not a refusal.
     InvalidAddress: Answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
     # Times that make no appointment (an end before the start, an unknown zone).

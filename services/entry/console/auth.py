@@ -54,6 +54,8 @@ def principal_of_session(hub: Hub, session: Session | None) -> Principal | None:
     user = hub.users.get(session.user)
     if user is None or user.disabled_at is not None:
         return None
+    if user.role is Role.PARTNER:
+        return None  # partners use the API with a partner token, never the console
     return user.principal
 
 

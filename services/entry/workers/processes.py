@@ -177,3 +177,24 @@ def run_orders(settings: Settings, health_port: int | None = None) -> None:
     consumer = OrderConsumer(settings, hub.orders)
     health = (health_port, consumer.heartbeat, hub.store) if health_port else None
     until_signalled(consumer.run, health=health)
+
+
+def run_partner_webhooks(settings: Settings, health_port: int | None = None) -> None:
+    """The notification log -> partners' webhook endpoints (docs/partners.md).
+    Run one such process per store (or `serve`, which runs the same follower)."""
+    check_distributed(settings, kafka=False)
+    hub = build_hub(settings, parts=("store", "partners", "partner_outbox", "partner_webhooks"))
+    heartbeat = Heartbeat()
+
+    async def main(stop: asyncio.Event) -> None:
+        hub.partner_webhooks.start()
+        try:
+            while not stop.is_set() and hub.partner_webhooks.follower.running:
+                heartbeat.beat()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+        finally:
+            await anyio.to_thread.run_sync(hub.partner_webhooks.stop)
+
+    health = (health_port, heartbeat, hub.store) if health_port else None
+    until_signalled(main, health=health)

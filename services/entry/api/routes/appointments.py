@@ -7,7 +7,7 @@ time through the outbound pipeline (services/app/operative/reminders.py).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4, uuid5
 
 import anyio.to_thread
@@ -19,6 +19,7 @@ from services.entry.api import operative_schemas as schemas
 from services.entry.api.bounds import SQL_INT_MAX
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settled
+from services.infra.auth import Role
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
@@ -88,22 +89,29 @@ async def schedule_appointment(
 @router.get("/appointments", summary="Scheduled appointments by agent or customer, soonest first")
 async def list_appointments(
     hub: HubDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     agent: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     customer_id: UUID | None = None,
     include_cancelled: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> list[schemas.Appointment]:
-    rows = await anyio.to_thread.run_sync(
-        lambda: hub.views.appointments.listing(
+    def run() -> list[dict[str, Any]]:
+        # A partner's list holds only the appointments at its sites (docs/partners.md).
+        locations = None
+        if principal.role is Role.PARTNER:
+            found = hub.partners.get(principal.partner or "")
+            locations = list(found.sites) if found else []
+        return hub.views.appointments.listing(
             agent=agent,
             customer_id=customer_id,
             include_cancelled=include_cancelled,
             limit=limit,
             offset=offset,
+            locations=locations,
         )
-    )
+
+    rows = await anyio.to_thread.run_sync(run)
     return [schemas.appointment_from_row(r) for r in rows]
 
 

@@ -76,7 +76,7 @@ FilterTerm = Annotated[str | None, Query(max_length=200)]
 @router.get("/complaints", summary="Cases by queue and state, highest priority and oldest first")
 async def list_complaints(
     hub: HubDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     queue: FilterTerm = None,
     state: schemas.StateFilter = "open",
     priority: Priority | None = None,
@@ -99,6 +99,8 @@ async def list_complaints(
         sla_state=sla,
         assignee=assignee,
         customer_id=customer_id,
+        # A partner's list holds only the cases shared with it (docs/partners.md).
+        shared_with=(principal.partner or "") if principal.role is Role.PARTNER else None,
     )
     rows = await anyio.to_thread.run_sync(hub.views.complaints.cases, where, limit, offset)
     policy = hub.complaints.config.policy

@@ -59,7 +59,7 @@ async def get_reader(
         principal = await session_principal(request)
         if principal is not None:
             return principal
-    return await get_principal(hub, credentials)
+    return await get_principal(hub, request, credentials)
 
 
 @router.get(

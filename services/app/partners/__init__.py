@@ -1,0 +1,1 @@
+"""Partner access (collaborative CRM): sharing cases, and the partner webhooks."""

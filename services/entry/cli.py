@@ -266,7 +266,7 @@ def run_partner_webhooks(health_port: HealthPort = None) -> None:
     from services.entry.workers.processes import run_partner_webhooks as run
 
     _logging()
-    run(_distributed(kafka=False), health_port)
+    run(_distributed(kafka=False, service="partner-webhooks"), health_port)
 
 
 @run_app.command("publisher")

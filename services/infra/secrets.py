@@ -37,6 +37,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": ("master_key",),
     "projector": ("master_key",),
     "publisher": ("master_key",),
+    "partner-webhooks": ("master_key",),
 }
 
 MIN_LENGTH = 16

@@ -171,7 +171,7 @@ def test_no_secret_in_logs_answers_or_metrics(
     assert "/webhooks/twilio/sms" in log.read_text()
 
 
-SERVICES = ("gateway", "api", "recorder", "orders", "projector", "publisher")
+SERVICES = ("gateway", "api", "recorder", "orders", "projector", "publisher", "partner-webhooks")
 
 
 def test_the_distributed_services_refuse_to_start_without_their_secrets(

@@ -65,7 +65,7 @@ def test_each_service_refuses_without_its_secrets_and_names_them_all() -> None:
         ),
         "gateway",
     )
-    for service in ("recorder", "projector", "publisher", "orders"):
+    for service in ("recorder", "projector", "publisher", "orders", "partner-webhooks"):
         assert REQUIRED[service] == ("master_key",)
         check_secrets(settings(master_key=KEY), service)
     with pytest.raises(SecretRefused, match="CONTACTHUB_AUDIT_SIGNING_KEY is not set"):

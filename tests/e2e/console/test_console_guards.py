@@ -80,8 +80,9 @@ def test_the_dashboard_is_for_supervisors(
     context.clear_cookies()
     log_in(page, base_url, accounts["supervisor"])
     page.get_by_role("link", name="Dashboard").click()
+    # Queue sizes, SLA compliance, channel mix, and satisfaction (CSAT per queue).
     charts = page.locator("svg.chart")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)
     assert charts.nth(0).get_attribute("aria-label") == "Open cases per queue"
     # One bar per queue, its count written beside it.
     expect(charts.nth(0).locator("rect")).to_have_count(3)

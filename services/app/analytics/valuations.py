@@ -110,6 +110,8 @@ class Valuations:
             if klass is not None:
                 monthly[row["month"]][klass] += int(row["revenue_cents"])
         everyone = self.orders.customer_totals("", utc_text(now))
+        # In customer order, once: the routes page through them without sorting
+        # 100k entries per request.
         rfm = rfm_scores(
             [
                 RfmInput(
@@ -123,6 +125,7 @@ class Valuations:
                 if row["last_order_at"] is not None
             ]
         )
+        rfm = dict(sorted(rfm.items()))
         segments = dict.fromkeys(SEGMENTS, 0)
         for score in rfm.values():
             segments[score.segment] += 1
@@ -130,6 +133,7 @@ class Valuations:
             customer: churn_risk([datetime.fromisoformat(t) for t in times], now, self.churn_factor)
             for customer, times in self.orders.order_times(until=utc_text(now)).items()
         }
+        churn = dict(sorted(churn.items()))
         return Snapshot(
             computed_at=now,
             since=since,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated
 from uuid import UUID
 
@@ -63,7 +64,12 @@ async def rfm(
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> schemas.RfmReport:
     found = await anyio.to_thread.run_sync(hub.valuations.snapshot)
-    scored = sorted(found.rfm.items())
+    # The snapshot holds the scores in customer order: take the page, build only it.
+    matching = (
+        (customer, s)
+        for customer, s in found.rfm.items()
+        if segment is None or s.segment == segment
+    )
     items = [
         schemas.RfmCustomer(
             customer_id=UUID(customer),
@@ -72,9 +78,8 @@ async def rfm(
             monetary=s.monetary,
             segment=s.segment,
         )
-        for customer, s in scored
-        if segment is None or s.segment == segment
-    ][:limit]
+        for customer, s in islice(matching, limit)
+    ]
     return schemas.RfmReport(
         customers=len(found.rfm),
         segments=[schemas.SegmentCount(segment=s, customers=found.segments[s]) for s in SEGMENTS],
@@ -87,7 +92,7 @@ async def churn(
     hub: HubDep, _: PrincipalDep, limit: Annotated[int, Query(ge=0, le=1000)] = 100
 ) -> schemas.ChurnReport:
     found = await anyio.to_thread.run_sync(hub.valuations.snapshot)
-    flagged = sorted((c, r) for c, r in found.churn.items() if r.at_risk)
+    flagged = [(c, r) for c, r in found.churn.items() if r.at_risk]  # in customer order
     return schemas.ChurnReport(
         at_risk=len(flagged),
         items=[

@@ -159,8 +159,8 @@ def test_every_route_behind_a_token_documents_401_and_acting_routes_403(
     ]:
         assert "403" in paths[path][method]["responses"], (method, path)
     assert "403" in paths["/api/v1/analytics/complaints"]["get"]["responses"]
-    # Reading needs no acting role: no 403 promised there.
-    assert "403" not in paths["/api/v1/customers"]["get"]["responses"]
+    # Reading needs no acting role: the 403 promised there is a partner token's only.
+    assert "partner" in paths["/api/v1/customers"]["get"]["responses"]["403"]["description"]
     assert "401" not in paths["/healthz"]["get"]["responses"]
 
 

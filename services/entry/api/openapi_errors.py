@@ -6,7 +6,9 @@ and method, so no route can forget it:
 
 - 401 on every route that needs a bearer token (it depends on `get_principal`),
 - 403 on every route that needs a role that may act (`get_actor`; routes
-  with another role check declare their own 403),
+  with another role check declare their own 403), and on every other route
+  behind a token too: a partner token gets 403 outside the few routes open to
+  partners (docs/partners.md),
 - 400 (a body that cannot be parsed) and 413 (too large) on every route taking a body,
 - and every error response gets the one error model, `ApiError`: `detail` is a
   sentence, or FastAPI's list of field errors for a 422.
@@ -45,6 +47,8 @@ class ApiError(BaseModel):
 COMPONENTS = "#/components/schemas/{model}"
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
 UNAUTHENTICATED = "Missing, invalid or revoked bearer token"
+# A reading route refuses only partner tokens (services/entry/api/partner_gate.py).
+PARTNERS_ONLY = "A partner token outside the routes open to partners (docs/partners.md)"
 FORBIDDEN = (
     "The token's role may not do this (auditors only read; some need a supervisor),"
     " or the case's queue belongs to another team"
@@ -88,6 +92,8 @@ def add_errors(document: dict[str, Any], routes: list[APIRoute]) -> None:
                 responses.setdefault("401", {"description": UNAUTHENTICATED})
             if get_actor in calls:
                 responses.setdefault("403", {"description": FORBIDDEN})
+            elif get_principal in calls:
+                responses.setdefault("403", {"description": PARTNERS_ONLY})
             if method in BODY_METHODS:
                 responses.setdefault("413", {"description": TOO_LARGE})
                 if route.body_field is not None:

@@ -6,11 +6,13 @@ topic gets one partition, which would cap the recorder group at one member.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 
 from services.infra.settings import Settings
 
@@ -23,6 +25,9 @@ ORDERS = "contacthub.orders.v1"
 ORDERS_GROUP = "contacthub-orders"
 DLQ_SUFFIX = ".dlq"
 RECORDER_GROUP = "contacthub-recorder"
+# A service (re)started while the broker is away waits for it this long before
+# it gives up: a restart during a broker restart is no reason to exit.
+BROKER_WAIT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     """Creates the hub's topics that are missing; returns the names it created."""
     assert settings.kafka_bootstrap, "CONTACTHUB_KAFKA_BOOTSTRAP is not set"
     topics = Topics.of(settings)
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id="contacthub-admin"
-    )
-    await admin.start()
+    admin = await _admin_client(settings.kafka_bootstrap)
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in topics.all if name not in existing]
@@ -100,3 +102,22 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return created
     finally:
         await admin.close()
+
+
+async def _admin_client(bootstrap: str) -> AIOKafkaAdminClient:
+    """A started admin client; waits for an unreachable broker up to
+    BROKER_WAIT_SECONDS, with a growing pause, then raises."""
+    deadline = time.monotonic() + BROKER_WAIT_SECONDS
+    pause = 0.5
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="contacthub-admin")
+        try:
+            await admin.start()
+            return admin
+        except KafkaConnectionError:
+            await admin.close()
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("broker %s unreachable; retrying in %.1f s", bootstrap, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)

@@ -4,8 +4,10 @@ Queues belong to teams (configured, `CONTACTHUB_QUEUE_TEAMS`); a queue without
 a team is open to every agent, so a set-up without teams works as before.
 Roles (the values of services/infra/auth.py's `Role`):
 
-- agent: acts on the cases of its own team's queues and of team-less queues;
+- agent: reads and acts on the cases of its own team's queues and of team-less
+  queues; another team's cases are left out of its lists and refused one by one;
 - supervisor: the same, and reassigns those cases, to members of its team only;
+  its figures (queue sizes, SLA compliance) cover the same queues;
 - auditor: reads everything, changes nothing;
 - admin: everything (users, tokens, settings, erasure are admin-only elsewhere).
 
@@ -40,6 +42,7 @@ class Who(Protocol):
 
 
 class CaseAction(StrEnum):
+    OPEN = "open"  # a case in a queue
     CLAIM = "claim"
     RESOLVE = "resolve"
     REOPEN = "reopen"
@@ -49,14 +52,47 @@ class CaseAction(StrEnum):
     CLOSE = "close"
     REPLY = "reply"
     ASSIGN = "assign"
+    SHARE = "share"  # with a partner organisation
 
 
 READ_ONLY_ROLES = frozenset({"auditor"})
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
+# Who reads every queue's cases: the auditor (to audit) and the admin. A partner
+# reads only what is shared with it, decided elsewhere (docs/partners.md).
+READ_ALL_ROLES = frozenset({"auditor", "admin", "partner"})
 
 
 def team_of_queue(teams: Mapping[str, str], queue: str) -> str | None:
     return teams.get(queue)
+
+
+def hidden_queues(who: Who, teams: Mapping[str, str]) -> frozenset[str]:
+    """The queues whose cases `who` may not see: those of another team."""
+    if who.role in READ_ALL_ROLES:
+        return frozenset()
+    return frozenset(queue for queue, team in teams.items() if team != who.team)
+
+
+def _another_teams(who: Who, queue: str, teams: Mapping[str, str]) -> str | None:
+    """Why `queue` is not `who`'s: it belongs to a team `who` is not in."""
+    owner = team_of_queue(teams, queue)
+    if owner is None or owner == who.team:
+        return None
+    mine = f"team {who.team}" if who.team else "no team"
+    return f"queue {queue} belongs to team {owner}; {who.name} is in {mine}"
+
+
+def read_refusal(who: Who, queue: str, teams: Mapping[str, str]) -> str | None:
+    """Why `who` may not read a case in `queue`; None if allowed."""
+    if who.role in READ_ALL_ROLES:
+        return None
+    return _another_teams(who, queue, teams)
+
+
+def check_read(who: Who, queue: str, teams: Mapping[str, str]) -> None:
+    refusal = read_refusal(who, queue, teams)
+    if refusal is not None:
+        raise AccessDenied(refusal)
 
 
 def case_refusal(who: Who, action: CaseAction, queue: str, teams: Mapping[str, str]) -> str | None:
@@ -67,11 +103,7 @@ def case_refusal(who: Who, action: CaseAction, queue: str, teams: Mapping[str, s
         return "only supervisors may reassign a case"
     if who.role == "admin":
         return None
-    owner = team_of_queue(teams, queue)
-    if owner is None or owner == who.team:
-        return None
-    mine = f"team {who.team}" if who.team else "no team"
-    return f"queue {queue} belongs to team {owner}; {who.name} is in {mine}"
+    return _another_teams(who, queue, teams)
 
 
 def assignee_refusal(

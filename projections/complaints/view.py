@@ -58,6 +58,8 @@ class CaseFilter:
     customer_id: UUID | None = None
     # Only the cases shared with this partner organisation (a partner's own list).
     shared_with: str | None = None
+    # Leave out the cases of these queues: another team's (domain/access.py).
+    hidden_queues: frozenset[str] = frozenset()
 
 
 class ComplaintQueues(SqlView):
@@ -260,21 +262,29 @@ class ComplaintQueues(SqlView):
         rows = self.db.query("SELECT complaint_id FROM complaint_cases ORDER BY opened_at")
         return [UUID(r["complaint_id"]) for r in rows]
 
-    def queue_summary(self) -> list[dict[str, Any]]:
-        """Active cases per queue and priority, with the oldest's opening time."""
+    def queue_summary(self, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Active cases per queue and priority, with the oldest's opening time;
+        without the `hidden` queues."""
+        params: dict[str, Any] = {}
+        others = f" AND {_not_in_queues(hidden, params)}" if hidden else ""
         return self.db.query(
             "SELECT queue, priority, priority_rank, count(*) AS open, min(opened_at) AS oldest,"
             " sum(CASE WHEN state = 'new' THEN 1 ELSE 0 END) AS unassigned,"
             " sum(CASE WHEN sla_state = 'breached' THEN 1 ELSE 0 END) AS breached"
-            " FROM complaint_cases WHERE state IN ('new', 'assigned', 'waiting')"
-            " GROUP BY queue, priority, priority_rank ORDER BY queue, priority_rank DESC"
+            f" FROM complaint_cases WHERE state IN ('new', 'assigned', 'waiting'){others}"
+            " GROUP BY queue, priority, priority_rank ORDER BY queue, priority_rank DESC",
+            params,
         )
 
-    def figures_rows(self) -> list[dict[str, Any]]:
+    def figures_rows(self, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Every case's figures' columns, without the `hidden` queues."""
+        params: dict[str, Any] = {}
+        others = f" WHERE {_not_in_queues(hidden, params)}" if hidden else ""
         return self.db.query(
             "SELECT complaint_id, queue, state, channel, assignee, opened_at, first_response_at,"
             " first_response_by, resolved_at, resolved_by, fr_breached, res_breached"
-            " FROM complaint_cases ORDER BY complaint_id"
+            f" FROM complaint_cases{others} ORDER BY complaint_id",
+            params,
         )
 
 
@@ -309,7 +319,18 @@ def _where(where: CaseFilter) -> tuple[str, dict[str, Any]]:
             " WHERE partner = %(shared_with)s)"
         )
         params["shared_with"] = where.shared_with
+    if where.hidden_queues:
+        clauses.append(_not_in_queues(where.hidden_queues, params))
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _not_in_queues(hidden: frozenset[str], params: dict[str, Any]) -> str:
+    """`queue NOT IN (...)` with one named parameter per queue, added to `params`."""
+    names = []
+    for n, queue in enumerate(sorted(hidden)):
+        params[f"hidden_{n}"] = queue
+        names.append(f"%(hidden_{n})s")
+    return f"queue NOT IN ({', '.join(names)})"
 
 
 class ComplaintQueuesSQLite(ComplaintQueues, SQLiteTrackingRecorder):

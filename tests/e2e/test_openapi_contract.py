@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from domain.access import hidden_queues
+from projections.complaints import CaseFilter
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from tests.support.hub import (
@@ -265,6 +267,25 @@ CHECKS = [
 ]
 
 
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def ids_in(text: str) -> list[str]:
+    return UUID_TEXT.findall(text)
+
+
+def cases_of_other_teams(hub: Any, who: FuzzToken) -> set[str]:
+    """The ids of the cases now in queues of a team `who` is not in: no answer
+    to `who` may name them (domain/access.py decides which queues those are)."""
+    hidden = hidden_queues(who, FUZZ_QUEUE_TEAMS)
+    if not hidden:
+        return set()
+    where = CaseFilter(state=None)
+    return {
+        c["complaint_id"] for c in hub.views.complaints.cases(where, 10_000) if c["queue"] in hidden
+    }
+
+
 READS = {"GET", "HEAD", "OPTIONS"}
 # POSTs that change nothing: a preview of a canned response.
 AUDITOR_MAY_POST = {"/api/v1/canned-responses/{key}/render"}
@@ -332,6 +353,9 @@ def test_the_api_keeps_its_openapi_contract(served: Served) -> None:
                 )
             elif path not in CHECKED_BY_CONTENT:
                 assert response.status_code != 422, response.text
+            if 200 <= response.status_code < 300:
+                leaked = cases_of_other_teams(served.hub, who) & set(ids_in(response.content.decode("utf-8", "replace")))
+                assert not leaked, f"{who.name} saw another team's case {leaked}: {path}"
 
         try:
             keeps_the_contract()

@@ -44,6 +44,7 @@ def people(hub: Hub, base_url: str) -> Iterator[dict[str, httpx.Client]]:
         "sam": user_client(hub, base_url, "sam", Role.SUPERVISOR, "team-a"),
         "tess": user_client(hub, base_url, "tess", Role.SUPERVISOR, "team-b"),
         "admin": user_client(hub, base_url, "root", Role.ADMIN, None),
+        "ada": user_client(hub, base_url, "ada", Role.AUDITOR, "team-b"),
         # A token made with --role only: no user, so no team.
         "teamless": agent_client(hub, base_url, "robot"),
     }
@@ -112,6 +113,73 @@ def test_agents_act_on_their_own_teams_cases_only(
     open_case_ = open_case(bob, customer, "complaints")
     taken = people["teamless"].post(f"/complaints/{open_case_['complaint_id']}/claim")
     assert taken.status_code == 200 and taken.json()["assignee"] == "robot"
+
+
+def ids(response: httpx.Response) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {c["complaint_id"] for c in response.json()["items"]}
+
+
+def test_agents_and_supervisors_see_their_own_teams_cases_only(
+    hub: Hub, people: dict[str, httpx.Client], customer: str
+) -> None:
+    billing = open_case(people["alice"], customer, "billing")["complaint_id"]
+    returns = open_case(people["bob"], customer, "returns")["complaint_id"]
+    shared = open_case(people["bob"], customer, "complaints")["complaint_id"]  # no team
+    everything = {billing, returns, shared}
+    foreign = "queue billing belongs to team team-a; bob is in team team-b"
+
+    for name, seen in [
+        ("alice", {billing, shared}),
+        ("bob", {returns, shared}),
+        ("tess", {returns, shared}),  # team B's supervisor: within its team
+        ("teamless", {shared}),
+        ("ada", everything),  # an auditor reads every team's cases
+        ("admin", everything),
+    ]:
+        who = people[name]
+        assert ids(who.get("/complaints")) == seen, name
+        assert ids(who.get("/complaints", params={"customer_id": customer})) == seen, name
+        queues = {line["queue"] for line in who.get("/queues").json()["items"]}
+        queue_of = {billing: "billing", returns: "returns", shared: "complaints"}
+        assert queues == {queue_of[case] for case in seen}, name
+        briefing = who.get(f"/customers/{customer}/briefing").json()
+        assert {c["complaint_id"] for c in briefing["open_cases"]} == seen, name
+
+    # One case of another team, asked for by its id or its queue: 403 naming the owner.
+    bob = people["bob"]
+    for path, params in [
+        (f"/complaints/{billing}", None),
+        ("/complaints", {"queue": "billing"}),
+    ]:
+        response = bob.get(path, params=params)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["detail"] == foreign
+    key = people["alice"].get("/canned-responses").json()["items"][0]["key"]
+    rendered = bob.post(f"/canned-responses/{key}/render", json={"complaint_id": billing})
+    assert rendered.status_code == 403 and rendered.json()["detail"] == foreign
+    assert (
+        people["alice"]
+        .post(f"/canned-responses/{key}/render", json={"complaint_id": billing})
+        .is_success
+    )
+
+    # Supervisor figures cover the supervisor's team's queues.
+    figures = people["tess"].get("/analytics/complaints").json()
+    assert {q["queue"] for q in figures["queues"]} == {"returns", "complaints"}
+    assert figures["overall"]["open"] == 2
+    audited = people["ada"].get("/analytics/complaints").json()
+    assert {q["queue"] for q in audited["queues"]} == {"billing", "returns", "complaints"}
+
+    # Sharing another team's case with a partner is one of that team's commands.
+    assert people["admin"].post("/partners", json={"name": "repairs"}).status_code == 201
+    before = hub.store.max_notification_id()
+    response = bob.post(f"/complaints/{billing}/share", json={"partner": "repairs"})
+    assert response.status_code == 403 and response.json()["detail"] == foreign
+    assert hub.store.max_notification_id() == before
+    assert people["alice"].post(f"/complaints/{billing}/share", json={"partner": "repairs"}).json()[
+        "partners"
+    ] == ["repairs"]
 
 
 def test_supervisors_reassign_within_their_team_and_admins_anywhere(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from domain.access import AccessDenied, CaseAction, assignee_refusal, case_refusal, check_case
+from domain.access import (
+    AccessDenied,
+    CaseAction,
+    assignee_refusal,
+    case_refusal,
+    check_case,
+    hidden_queues,
+    read_refusal,
+)
+from services.entry.api.routes.stream import about_hidden_queues
 from services.infra.auth import Principal, Role
 
 TEAMS = {"billing": "team-a"}
@@ -69,3 +78,47 @@ def test_who_a_case_may_go_to(
     who: Principal, queue: str, assignee_team: str | None, allowed: bool
 ) -> None:
     assert (assignee_refusal(who, queue, "x", assignee_team, TEAMS) is None) is allowed
+
+
+TWO_TEAMS = {"billing": "team-a", "returns": "team-b"}
+TESS = Principal("tess", Role.SUPERVISOR, "team-b")
+PARTNER = Principal("acme", Role.PARTNER)
+
+
+@pytest.mark.parametrize(
+    ("who", "hidden"),
+    [
+        (ALICE, {"returns"}),
+        (BOB, {"billing"}),
+        (TESS, {"billing"}),  # a supervisor sees within its team
+        (ROBOT, {"billing", "returns"}),  # no team: the team-less queues only
+        (AUDREY, set()),  # auditors read everything
+        (ROOT, set()),
+        (PARTNER, set()),  # a partner's reads are its shares (partner_gate)
+    ],
+)
+def test_whose_cases_are_hidden_from_whom(who: Principal, hidden: set[str]) -> None:
+    assert hidden_queues(who, TWO_TEAMS) == hidden
+    for queue in ("billing", "returns", "complaints"):
+        refusal = read_refusal(who, queue, TWO_TEAMS)
+        assert (refusal is None) is (queue not in hidden), (who, queue)
+    assert read_refusal(BOB, "billing", TWO_TEAMS) == (
+        "queue billing belongs to team team-a; bob is in team team-b"
+    )
+
+
+def test_the_live_stream_leaves_out_what_concerns_only_another_teams_queues() -> None:
+    hidden = frozenset({"billing"})
+    queue_of = {"c1": "billing", "c2": "complaints"}.get
+    opened = {"complaint_id": "c9", "queue": "billing"}
+    assert about_hidden_queues(opened, hidden, queue_of)
+    assert not about_hidden_queues({"complaint_id": "c9", "queue": "returns"}, hidden, queue_of)
+    # An escalation from another team into mine is news to me.
+    moved = {"complaint_id": "c9", "from_queue": "billing", "queue": "complaints"}
+    assert not about_hidden_queues(moved, hidden, queue_of)
+    # Other changes name no queue: the case's queue decides.
+    assert about_hidden_queues({"complaint_id": "c1"}, hidden, queue_of)
+    assert not about_hidden_queues({"complaint_id": "c2"}, hidden, queue_of)
+    assert not about_hidden_queues({"complaint_id": "c3"}, hidden, queue_of)  # not yet known
+    assert not about_hidden_queues({"interaction_id": "i1"}, hidden, queue_of)
+    assert not about_hidden_queues(opened, frozenset(), queue_of)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from domain.access import CaseAction, Who, check_assignee, check_case
+from domain.access import CaseAction, Who, check_assignee, check_case, check_read, hidden_queues
 from domain.complaints import ComplaintState, Stamp
 from events import Event
 
@@ -21,6 +21,14 @@ Decision = Callable[[ComplaintState | None, Stamp], list[Event]]
 class CaseAccess:
     teams: Mapping[str, str]  # queue -> the team that owns it
     team_of_user: Callable[[str], str | None]
+
+    def hidden(self, who: Who) -> frozenset[str]:
+        """The queues whose cases `who` does not see (another team's): for lists."""
+        return hidden_queues(who, self.teams)
+
+    def check_read(self, who: Who, queue: str) -> None:
+        """AccessDenied unless `who` may read the cases of `queue`."""
+        check_read(who, queue, self.teams)
 
     def check_queue(self, who: Who, action: CaseAction, queue: str) -> None:
         """For commands that name a queue rather than a case (claim-next)."""

@@ -43,7 +43,13 @@ def briefing(hub: Hub, principal: Principal, customer_id: UUID, contacts: int) -
         prospect_source=prospect,
         open_cases=[
             complaint_from_row(r, policy)
-            for r in views.complaints.cases(CaseFilter(customer_id=customer_id), limit=50)
+            for r in views.complaints.cases(
+                CaseFilter(
+                    customer_id=customer_id,
+                    hidden_queues=hub.complaints.access.hidden(principal),  # another team's
+                ),
+                limit=50,
+            )
         ],
         open_opportunities=[
             schemas.opportunity_from_row(r)

@@ -72,7 +72,9 @@ class ComplaintFigures(BaseModel):
     responses={403: {"description": "For supervisors, admins and auditors only"}},
 )
 async def complaint_analytics(
-    hub: HubDep, _: Annotated[Principal, Depends(get_overseer)]
+    hub: HubDep, principal: Annotated[Principal, Depends(get_overseer)]
 ) -> ComplaintFigures:
-    rows = await anyio.to_thread.run_sync(hub.views.complaints.figures_rows)
+    # A team's supervisor sees the figures of its team's (and team-less) queues.
+    hidden = hub.complaints.access.hidden(principal)
+    rows = await anyio.to_thread.run_sync(hub.views.complaints.figures_rows, hidden)
     return ComplaintFigures.model_validate(complaint_figures(rows, now_of(hub)))

@@ -19,6 +19,7 @@ from services.app.errors import CustomerNotFound
 from services.entry.api.complaint_schemas import Complaint
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
 from services.entry.api.routes.complaints import shown
+from services.infra.auth import Principal
 from services.wiring.hub import Hub, now_of
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -92,14 +93,15 @@ class ReplySent(BaseModel):
 
 
 def placeholder_values(
-    hub: Hub, agent: str, complaint_id: UUID | None, customer_id: UUID | None
+    hub: Hub, who: Principal, complaint_id: UUID | None, customer_id: UUID | None
 ) -> tuple[dict[str, Any], str | None]:
-    values: dict[str, Any] = {"agent_name": agent}
+    values: dict[str, Any] = {"agent_name": who.name}
     language = None
     if complaint_id is not None:
         row = hub.views.complaints.case(complaint_id)
         if row is None:
             raise CaseNotFound(f"no complaint {complaint_id}")
+        hub.complaints.access.check_read(who, row["queue"])  # its fields are the case's
         values.update({k: row[k] for k in ("case_number", "product", "category", "queue")})
         customer_id = customer_id or UUID(row["customer_id"])
         language = row["language"]
@@ -115,12 +117,12 @@ def placeholder_values(
 def render(
     hub: Hub,
     key: str,
-    agent: str,
+    who: Principal,
     language: str | None,
     complaint_id: UUID | None,
     customer_id: UUID | None,
 ) -> Rendered:
-    values, known = placeholder_values(hub, agent, complaint_id, customer_id)
+    values, known = placeholder_values(hub, who, complaint_id, customer_id)
     canned = hub.complaints.canned
     template = canned.pick(key, language or known)
     return Rendered(key=key, language=template.language, text=canned.render(template, values))
@@ -144,13 +146,16 @@ async def list_canned(
 @router.post(
     "/canned-responses/{key}/render",
     summary="Render a canned response for a case or customer",
-    responses={404: {"description": "No such template, case or customer"}},
+    responses={
+        403: {"description": "The case is in another team's queue"},
+        404: {"description": "No such template, case or customer"},
+    },
 )
 async def render_canned(
     hub: HubDep, actor: PrincipalDep, key: str, body: RenderRequest
 ) -> Rendered:
     return await anyio.to_thread.run_sync(
-        render, hub, key, actor.name, body.language, body.complaint_id, body.customer_id
+        render, hub, key, actor, body.language, body.complaint_id, body.customer_id
     )
 
 
@@ -184,7 +189,7 @@ async def reply(
         text = body.body
         if text is None:
             assert body.template is not None
-            text = render(hub, body.template, actor.name, body.language, complaint_id, None).text
+            text = render(hub, body.template, actor, body.language, complaint_id, None).text
         # run() is in a worker thread; the send is async: hop back to the event loop.
         sent = anyio.from_thread.run(
             partial(

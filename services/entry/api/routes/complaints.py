@@ -33,6 +33,7 @@ from services.wiring.hub import Hub, now_of
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
 ERRORS: dict[int | str, dict[str, str]] = {
+    403: {"description": "The case is in another team's queue, or the role may not do this"},
     404: {"description": "No such complaint"},
     409: {"description": "Not allowed in the case's state; `detail` says why"},
 }
@@ -89,6 +90,9 @@ async def list_complaints(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> schemas.ComplaintList:
+    access = hub.complaints.access
+    if queue is not None:
+        access.check_read(principal, queue)  # naming another team's queue is a 403
     where = CaseFilter(
         queue=queue,
         state=None if state == "all" else state,
@@ -101,6 +105,7 @@ async def list_complaints(
         customer_id=customer_id,
         # A partner's list holds only the cases shared with it (docs/partners.md).
         shared_with=(principal.partner or "") if principal.role is Role.PARTNER else None,
+        hidden_queues=access.hidden(principal),
     )
     rows = await anyio.to_thread.run_sync(hub.views.complaints.cases, where, limit, offset)
     policy = hub.complaints.config.policy
@@ -140,11 +145,14 @@ async def open_complaint(
             complaint_id = uuid4()
         now = now_of(hub)
         config = hub.complaints.config
+        queue = body.queue or config.default_queue
+        # Another team's queue takes its cases from that team (or by escalation).
+        hub.complaints.access.check_queue(actor, CaseAction.OPEN, queue)
         outcome = hub.complaints.desk.open(
             NewCase(
                 complaint_id=complaint_id,
                 customer_id=body.customer_id,
-                queue=body.queue or config.default_queue,
+                queue=queue,
                 priority=body.priority,
                 opened_by=actor.name,
                 channel=channel,
@@ -157,6 +165,8 @@ async def open_complaint(
             Stamp(event_id=uuid4(), occurred_at=now, recorded_at=now),
         )
         if not outcome.created:
+            # The case that exists may have moved on to another team's queue since.
+            hub.complaints.access.check_read(actor, outcome.state.queue)
             response.status_code = status.HTTP_200_OK
         return shown(hub, outcome)
 
@@ -167,13 +177,14 @@ async def open_complaint(
     "/complaints/{complaint_id}", summary="One case with its interactions", responses=ERRORS
 )
 async def get_complaint(
-    hub: HubDep, _: PrincipalDep, complaint_id: UUID
+    hub: HubDep, principal: PrincipalDep, complaint_id: UUID
 ) -> schemas.ComplaintDetail:
     def run() -> schemas.ComplaintDetail:
         row = hub.views.complaints.case(complaint_id)
         history = hub.store.stream(complaint_id)
         if row is None or not history:
             raise CaseNotFound(f"no complaint {complaint_id}")
+        hub.complaints.access.check_read(principal, row["queue"])
         case = schemas.complaint_from_row(row, hub.complaints.config.policy)
         return schemas.ComplaintDetail(
             **case.model_dump(),
@@ -320,8 +331,9 @@ async def close(hub: HubDep, actor: ActorDep, complaint_id: UUID) -> schemas.Com
 
 
 @router.get("/queues", summary="Active cases per queue and priority")
-async def queues(hub: HubDep, _: PrincipalDep) -> schemas.QueueSummary:
-    rows = await anyio.to_thread.run_sync(hub.views.complaints.queue_summary)
+async def queues(hub: HubDep, principal: PrincipalDep) -> schemas.QueueSummary:
+    hidden = hub.complaints.access.hidden(principal)  # another team's queues
+    rows = await anyio.to_thread.run_sync(hub.views.complaints.queue_summary, hidden)
     return schemas.QueueSummary(
         items=[
             schemas.QueueLine.model_validate({**r, "oldest_opened_at": r["oldest"]}) for r in rows

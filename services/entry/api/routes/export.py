@@ -8,6 +8,7 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 
+from domain.access import AccessDenied
 from services.app.export import Export
 from services.entry.api.deps import HubDep, PrincipalDep
 from services.infra.auth import Principal
@@ -17,6 +18,10 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 
 def exported(hub: Hub, principal: Principal, customer_id: UUID) -> Export:
+    # The export is complete, as the data subject's right is: it holds every
+    # team's cases, so it is not for whom some of them are hidden.
+    if hub.complaints.access.hidden(principal):
+        raise AccessDenied("an export holds every team's cases; an admin or an auditor exports")
     export = hub.exports.export(customer_id)
     # Logged before anything leaves: an export that cannot be logged is not served.
     hub.access_log.record(
@@ -34,6 +39,9 @@ def exported(hub: Hub, principal: Principal, customer_id: UUID) -> Export:
             "content": {"application/json": {}, "application/zip": {}},
             "description": "One JSON document; with format=zip, a ZIP of export.json and "
             "the attachments under attachments/<interaction>/",
+        },
+        403: {
+            "description": "Teams are configured and some of their cases are hidden from the caller"
         },
         404: {"description": "No such customer"},
     },

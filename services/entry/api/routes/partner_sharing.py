@@ -14,25 +14,33 @@ import anyio.to_thread
 from fastapi import APIRouter
 
 from domain import complaints
+from domain.access import CaseAction
 from services.entry.api import partner_schemas as schemas
 from services.entry.api.deps import ActorDep, HubDep
 from services.entry.api.read_your_writes import settled
+from services.infra.auth import Principal
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["partners"])
 
 ERRORS: dict[int | str, dict[str, str]] = {
-    403: {"description": "Auditors and partners may not share"},
+    403: {"description": "Auditors and partners may not share; nor may another team's agents"},
     404: {"description": "No such complaint, or no such partner organisation"},
 }
 
 
-def _decide(hub: Hub, complaint_id: UUID, partner: str, by: str, *, share: bool) -> schemas.Sharing:
+def _decide(
+    hub: Hub, complaint_id: UUID, partner: str, actor: Principal, *, share: bool
+) -> schemas.Sharing:
     hub.partners.require(partner)  # PartnerNotFound: 404, as for an unknown case
     decision = complaints.share if share else complaints.unshare
-    outcome = hub.complaints.desk.decide(
-        complaint_id, lambda state, stamp: decision(state, stamp, partner=partner, by=by)
+    # Another team's case is theirs to share: 403, as for its other commands.
+    guarded = hub.complaints.access.guarded(
+        actor,
+        CaseAction.SHARE,
+        lambda state, stamp: decision(state, stamp, partner=partner, by=actor.name),
     )
+    outcome = hub.complaints.desk.decide(complaint_id, guarded)
     # The partner's next call passes the gate at once (it reads the queues' shares).
     settled(hub, outcome.last_notification)
     return schemas.Sharing(complaint_id=complaint_id, partners=sorted(outcome.state.partners))
@@ -47,7 +55,7 @@ async def share(
     hub: HubDep, actor: ActorDep, complaint_id: UUID, body: schemas.Share
 ) -> schemas.Sharing:
     return await anyio.to_thread.run_sync(
-        lambda: _decide(hub, complaint_id, body.partner, actor.name, share=True)
+        lambda: _decide(hub, complaint_id, body.partner, actor, share=True)
     )
 
 
@@ -60,5 +68,5 @@ async def unshare(
     hub: HubDep, actor: ActorDep, complaint_id: UUID, body: schemas.Share
 ) -> schemas.Sharing:
     return await anyio.to_thread.run_sync(
-        lambda: _decide(hub, complaint_id, body.partner, actor.name, share=False)
+        lambda: _decide(hub, complaint_id, body.partner, actor, share=False)
     )

@@ -8,8 +8,9 @@ misses nothing, however long it was away. Without it the stream starts now
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+from uuid import UUID
 
 import anyio
 import anyio.to_thread
@@ -32,7 +33,25 @@ POLL_SECONDS = 0.2
 PING_SECONDS = 15
 
 
-async def messages(hub: Hub, after: int) -> AsyncIterator[ServerSentEvent]:
+def about_hidden_queues(
+    data: dict[str, Any], hidden: frozenset[str], queue_of: Callable[[str], str | None]
+) -> bool:
+    """Whether a `queue` or `sla` message is about a case of another team's queue
+    only (an escalation between two teams is news to both)."""
+    if not hidden or "complaint_id" not in data:
+        return False
+    named = {q for q in (data.get("queue"), data.get("from_queue")) if q}
+    queues = named or {queue_of(data["complaint_id"])}
+    return all(q is not None and q in hidden for q in queues)
+
+
+async def messages(hub: Hub, reader: Principal, after: int) -> AsyncIterator[ServerSentEvent]:
+    hidden = hub.complaints.access.hidden(reader)
+
+    def queue_of(complaint_id: str) -> str | None:
+        row = hub.views.complaints.case(UUID(complaint_id))
+        return str(row["queue"]) if row else None
+
     position = after
     while True:
         batch = await anyio.to_thread.run_sync(hub.store.notifications, position, BATCH)
@@ -41,6 +60,12 @@ async def messages(hub: Hub, after: int) -> AsyncIterator[ServerSentEvent]:
             message = console_message(event)
             if message is not None:
                 name, data = message
+                if hidden:
+                    skip = await anyio.to_thread.run_sync(
+                        about_hidden_queues, data, hidden, queue_of
+                    )
+                    if skip:
+                        continue
                 yield ServerSentEvent(
                     id=str(notification_id), event=name, data=orjson.dumps(data).decode()
                 )
@@ -73,7 +98,7 @@ async def get_reader(
 )
 async def stream(
     hub: HubDep,
-    _: Annotated[Principal, Depends(get_reader)],
+    reader: Annotated[Principal, Depends(get_reader)],
     last_event_id: Annotated[
         str | None, Header(description="Resume after this notification id.")
     ] = None,
@@ -93,4 +118,4 @@ async def stream(
         start = after
     else:
         start = await anyio.to_thread.run_sync(hub.store.max_notification_id)
-    return EventSourceResponse(messages(hub, start), ping=PING_SECONDS)
+    return EventSourceResponse(messages(hub, reader, start), ping=PING_SECONDS)

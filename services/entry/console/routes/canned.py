@@ -40,7 +40,7 @@ async def rendered(
     hub = request.app.state.hub
     try:
         answer = await anyio.to_thread.run_sync(
-            render, hub, key, principal.name, None, None, customer_id
+            render, hub, key, principal, None, None, customer_id
         )
     except (UnknownTemplate, CustomerNotFound) as exc:
         raise ConsoleRefusal(404, str(exc)) from exc

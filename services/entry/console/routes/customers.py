@@ -63,7 +63,9 @@ def customer_page_data(hub: Hub, principal: Principal, customer_id: UUID) -> dic
     found = load_360(hub, principal, customer_id, TIMELINE_PAGE)
     if found is None:
         return None
-    cases = hub.views.complaints.cases(CaseFilter(customer_id=customer_id, state="open"), 20)
+    hidden = hub.complaints.access.hidden(principal)  # another team's cases stay out
+    where = CaseFilter(customer_id=customer_id, state="open", hidden_queues=hidden)
+    cases = hub.views.complaints.cases(where, 20)
     return {
         "customer": found,
         "consent": hub.consent.current(customer_id).channels,

@@ -18,14 +18,17 @@ from services.entry.console.charts import bar_chart
 from services.entry.console.language import translator
 from services.entry.console.rendering import language_of, render
 from services.entry.console.routes.queues import queues_by_name
+from services.infra.auth import Principal
 from services.wiring.hub import Hub, now_of
 
 router = APIRouter(include_in_schema=False)
 
 
-def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
-    figures = complaint_figures(hub.views.complaints.figures_rows(), now_of(hub))
-    queues = queues_by_name(hub)
+def dashboard_data(hub: Hub, me: Principal, t: dict[str, str]) -> dict[str, Any]:
+    # A team's supervisor sees its team's (and team-less) queues, as in the API.
+    hidden = hub.complaints.access.hidden(me)
+    figures = complaint_figures(hub.views.complaints.figures_rows(hidden), now_of(hub))
+    queues = queues_by_name(hub, me)
     by_product = hub.reports.complaints_by_product()
     csat, nps, csat_by_queue = hub.satisfaction.overall("queue")
     return {
@@ -34,7 +37,11 @@ def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
             "nps": nps,
             "chart": bar_chart(
                 t["csat_by_queue"],
-                [(queue, c.score) for queue, c, _ in csat_by_queue if c.score is not None],
+                [
+                    (queue, c.score)
+                    for queue, c, _ in csat_by_queue
+                    if c.score is not None and queue not in hidden
+                ],
                 maximum=100,
                 unit=" %",
                 css_class="bar bar-csat",
@@ -77,5 +84,5 @@ def dashboard_data(hub: Hub, t: dict[str, str]) -> dict[str, Any]:
 async def dashboard(request: Request, principal: ConsoleSupervisor) -> HTMLResponse:
     hub: Hub = request.app.state.hub
     t = translator(language_of(request))
-    data = await anyio.to_thread.run_sync(dashboard_data, hub, t)
+    data = await anyio.to_thread.run_sync(dashboard_data, hub, principal, t)
     return render(request, "dashboard.html.j2", data, principal=principal)

@@ -35,10 +35,11 @@ def shown(hub: Hub, rows: list[dict[str, Any]]) -> list[Complaint]:
     return [complaint_from_row(r, policy) for r in rows]
 
 
-def queues_by_name(hub: Hub) -> list[dict[str, Any]]:
-    """queue_summary's lines (per queue and priority) added up per queue."""
+def queues_by_name(hub: Hub, me: Principal) -> list[dict[str, Any]]:
+    """queue_summary's lines (per queue and priority) added up per queue, of the
+    queues `me` sees (not another team's)."""
     totals: dict[str, dict[str, Any]] = {}
-    for line in hub.views.complaints.queue_summary():
+    for line in hub.views.complaints.queue_summary(hub.complaints.access.hidden(me)):
         total = totals.setdefault(
             line["queue"],
             {"queue": line["queue"], "open": 0, "unassigned": 0, "breached": 0, "oldest": None},
@@ -52,7 +53,7 @@ def queues_by_name(hub: Hub) -> list[dict[str, Any]]:
 
 def home_data(hub: Hub, me: Principal) -> dict[str, Any]:
     mine = hub.views.complaints.cases(CaseFilter(assignee=me.name, state="open"), LIST_LIMIT)
-    return {"queues": queues_by_name(hub), "mine": shown(hub, mine)}
+    return {"queues": queues_by_name(hub, me), "mine": shown(hub, mine)}
 
 
 @router.get("/")
@@ -83,6 +84,10 @@ async def queue_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     hub: Hub = request.app.state.hub
+    try:  # another team's queue shows nothing of its cases, a refusal included
+        hub.complaints.access.check_read(principal, queue)
+    except AccessDenied as exc:
+        raise ConsoleRefusal(403, str(exc)) from None
     data = await anyio.to_thread.run_sync(queue_data, hub, queue, everything)
     name = "queue_cases.html.j2" if is_htmx(request) else "queue.html.j2"
     return render(

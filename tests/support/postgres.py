@@ -29,15 +29,37 @@ def admin_url() -> str:
     return os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
-def create_database() -> str:
-    """Create a fresh, uniquely named database and return its URL.
+def create_database(template: str | None = None) -> str:
+    """Create a fresh, uniquely named database and return its URL; a copy of the
+    database at URL `template` if given (one made here, with no connection open).
 
     Unique names let concurrent test sessions share one server.
     """
     name = f"{PREFIX}{uuid.uuid4().hex}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(_test_database(template)))
     with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(statement)
     return urlsplit(admin_url())._replace(path=f"/{name}").geturl()
+
+
+def _test_database(url: str) -> str:
+    name = conninfo_to_dict(url).get("dbname")
+    if not isinstance(name, str) or not name.startswith(PREFIX):
+        raise ValueError(f"{name!r} is not a database made by create_database")
+    return name
+
+
+def disconnect(url: str) -> None:
+    """Ends every connection to a database made by create_database (a template
+    must have none)."""
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (_test_database(url),),
+        )
 
 
 def drop_database(url: str) -> None:
@@ -51,12 +73,8 @@ def drop_database(url: str) -> None:
     name = conninfo_to_dict(url).get("dbname")
     if not isinstance(name, str) or not name.startswith(PREFIX):
         raise ValueError(f"refusing to drop {name!r}: not a database made by create_database")
+    disconnect(url)
     with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
         # FORCE (PostgreSQL 13+) also ends connections opened since the line above.
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

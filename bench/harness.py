@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="small data, short runs (< 2 min)")
+    parser.add_argument("--quick", action="store_true", help="small data, short runs (< 3 min)")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument(
         "--sizes",
@@ -64,7 +64,7 @@ def main() -> None:
         "--per-customer", type=int, default=20, help="interactions per customer (default 20)"
     )
     parser.add_argument(
-        "--soak-seconds", type=int, help="the memory soak's length (600; 60 with --quick)"
+        "--soak-seconds", type=int, help="the memory soak's length (600; 20 with --quick)"
     )
     parser.add_argument(
         "--skip-pipeline",
@@ -73,14 +73,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     quick = args.quick
-    seconds = 5 if quick else 20
-    read_seconds = 2 if quick else 5  # per read, 13 reads per history size
+    seconds = 3 if quick else 20
+    read_seconds = 1 if quick else 5  # per read, 13 reads per history size
     sizes = args.sizes or ([5_000, 10_000, 20_000] if quick else [200_000, 1_000_000, 2_000_000])
-    soak_seconds = args.soak_seconds or (60 if quick else 600)
-    raw_events = 20_000 if quick else 200_000
-    ingest_count = 20_000 if quick else 800_000  # >= 60 s at the recorder's ~12k/s
-    lag_seconds = 10 if quick else 60
-    live_count = 20 if quick else 100
+    soak_seconds = args.soak_seconds or (20 if quick else 600)
+    raw_events = 10_000 if quick else 200_000
+    ingest_count = 10_000 if quick else 800_000  # >= 60 s at the recorder's ~12k/s
+    lag_seconds = 5 if quick else 60
+    live_count = 10 if quick else 100
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="contacthub-bench-"))

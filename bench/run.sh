@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command: sets up what it needs (the test command's .venv and
 # PostgreSQL, plus wrk and the bench extras), then runs bench/harness.py.
-# Arguments go to the harness: --quick (under two minutes), --out DIR.
+# Arguments go to the harness: --quick (under three minutes), --out DIR.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

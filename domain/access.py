@@ -103,6 +103,10 @@ def case_refusal(who: Who, action: CaseAction, queue: str, teams: Mapping[str, s
         return "only supervisors may reassign a case"
     if who.role == "admin":
         return None
+    if who.role == "partner":
+        # The case was shared with it by the team (partner_gate lets a partner
+        # reach only its shared cases, and only resolve them).
+        return None
     return _another_teams(who, queue, teams)
 
 

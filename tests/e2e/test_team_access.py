@@ -177,9 +177,17 @@ def test_agents_and_supervisors_see_their_own_teams_cases_only(
     response = bob.post(f"/complaints/{billing}/share", json={"partner": "repairs"})
     assert response.status_code == 403 and response.json()["detail"] == foreign
     assert hub.store.max_notification_id() == before
-    assert people["alice"].post(f"/complaints/{billing}/share", json={"partner": "repairs"}).json()[
-        "partners"
-    ] == ["repairs"]
+    shared = people["alice"].post(f"/complaints/{billing}/share", json={"partner": "repairs"})
+    assert shared.json()["partners"] == ["repairs"]
+    # The partner it is shared with sees it and resolves it, whichever team's queue it is in.
+    token = hub.tokens.create(Role.PARTNER, "repairs.bot", partner="repairs")
+    with httpx.Client(
+        base_url=str(bob.base_url), headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as partner:
+        assert ids(partner.get("/complaints")) == {billing}
+        resolved = partner.post(f"/complaints/{billing}/resolve", json={"resolution": "repariert"})
+        assert resolved.status_code == 200, resolved.text
+        assert resolved.json()["state"] == "resolved"
 
 
 def test_supervisors_reassign_within_their_team_and_admins_anywhere(

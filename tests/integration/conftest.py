@@ -4,7 +4,6 @@ and the services as separate `contacthub run ...` processes."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 
 from services.infra.settings import Settings
-from tests.support.chaos import CHAOS_REPORTS
 from tests.support.hub import free_port
 from tests.support.services import Services, distributed_env
 from tests.support.sources import choose, kafka_bootstrap
@@ -83,7 +81,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The chaos test's figures, without -s (tests/integration/test_chaos.py)."""
-    for report in config.stash.get(CHAOS_REPORTS, []):
-        terminalreporter.write_sep("-", "chaos report")
-        terminalreporter.write_line(json.dumps(report))
+    """The chaos test's figures, without -s (tests/integration/test_chaos.py).
+    Read from the reports' user properties (`record_property`), which pytest-xdist
+    carries from its workers to the process that prints the summary."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", []):
+                if name == "chaos":
+                    terminalreporter.write_sep("-", f"chaos report ({outcome})")
+                    terminalreporter.write_line(str(value))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.chaos import CHAOS_REPORTS, FAULT_KINDS, run_chaos
+from tests.support.chaos import FAULT_KINDS, run_chaos
 
 SEED = 18
 RATE = 50  # webhooks per second
@@ -35,7 +35,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 def test_chaos_loses_nothing_acknowledged_and_duplicates_nothing(
     tmp_path: Path,
-    request: pytest.FixtureRequest,
     record_property: Callable[[str, object], None],
 ) -> None:
     run = run_chaos(
@@ -47,7 +46,6 @@ def test_chaos_loses_nothing_acknowledged_and_duplicates_nothing(
         say=lambda line: print(line, flush=True),  # live with -s
     )
     record_property("chaos", json.dumps(run.report))
-    request.config.stash.setdefault(CHAOS_REPORTS, []).append(run.report)
     print("\n" + "\n".join(run.log) + "\nchaos report " + json.dumps(run.report))
 
     assert run.faults == dict.fromkeys(FAULT_KINDS, FAULTS_PER_KIND)

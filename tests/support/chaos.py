@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.sms.verify import twilio_signature
@@ -39,8 +38,6 @@ from tests.support.traffic import form_of, query
 BAD_BASE = 1 << 40
 RETRY_AFTER_S = 0.25
 REQUEST_TIMEOUT_S = 10.0
-# Where a chaos test leaves its report for the terminal summary (tests/integration/conftest.py).
-CHAOS_REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def message_id(n: int) -> str:

@@ -18,8 +18,7 @@ from events import AddressReleased, CustomerErased
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import OUR_ADDRESS, relay, smtp_port, smtp_send
-from tests.support.email_fixtures import settings as email_settings
+from tests.support.email_fixtures import OUR_ADDRESS, email_settings, relay, smtp_port, smtp_send
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 
 __all__ = ["relay", "smtp_port"]  # fixtures used by this module
@@ -30,8 +29,7 @@ def settings(
     tmp_path: Path, database_url: str | None, twilio: Any, port: int, relay: Any, smtp_port: int
 ) -> Settings:
     # The email hub's settings, without quiet hours: the test sends at any hour.
-    made = email_settings.__wrapped__(tmp_path, database_url, twilio, port, relay, smtp_port)  # type: ignore[attr-defined]
-    return made.model_copy(update={"quiet_hours": ""})
+    return email_settings(tmp_path, database_url, twilio, port, relay, smtp_port, quiet_hours="")
 
 
 NAME = "Carla Kanarienfeld"

@@ -17,8 +17,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import MAILGUN_KEY, OUR_ADDRESS, relay, smtp_port
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
+from tests.support.email_fixtures import email_settings, relay, smtp_port
 from tests.support.smtp_relay import SmtpRelay
 from tests.support.twilio_standin import TwilioStandIn
 
@@ -51,22 +50,7 @@ def settings(
 ) -> Settings:
     """Email in over SMTP and out through the relay, SMS through the Twilio
     stand-in, and no quiet hours (the tests run at any hour)."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        mailgun_signing_key=MAILGUN_KEY,
-        smtp_relay_url=relay.url,
-        smtp_listen=f"127.0.0.1:{smtp_port}",
-        email_from=OUR_ADDRESS,
-        email_from_name="Kundenservice",
-        quiet_hours="",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return email_settings(tmp_path, database_url, twilio, port, relay, smtp_port, quiet_hours="")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
@@ -24,7 +23,7 @@ from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.complaints import SettableClock
-from tests.support.email_fixtures import email_settings, mail, relay, smtp_port, smtp_send
+from tests.support.email_fixtures import mail, relay, settings_fixture, smtp_port, smtp_send
 from tests.support.hub import (
     inbound_sms_form,
     post_signed,
@@ -44,27 +43,9 @@ PHONES["D"] = "+4917690001004"
 EMAILS = {"E": "Erika Muster <erika@example.de>", "F": "Fritz Kunde <fritz@example.de>"}
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    database_url: str | None,
-    twilio: TwilioStandIn,
-    port: int,
-    relay: SmtpRelay,
-    smtp_port: int,
-) -> Settings:
-    """The email hub's settings, without quiet hours (campaigns send at any
-    hour here) and with a fast campaign tick."""
-    return email_settings(
-        tmp_path,
-        database_url,
-        twilio,
-        port,
-        relay,
-        smtp_port,
-        quiet_hours="",
-        campaign_tick_seconds=0.05,
-    )
+# The email hub's settings, without quiet hours (campaigns send at any hour
+# here) and with a fast campaign tick.
+settings = settings_fixture(quiet_hours="", campaign_tick_seconds=0.05)
 
 
 @pytest.fixture

@@ -15,11 +15,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from services.infra.auth import Role
-from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import email_settings, relay, smtp_port
-from tests.support.smtp_relay import SmtpRelay
-from tests.support.twilio_standin import TwilioStandIn
+from tests.support.email_fixtures import relay, settings_fixture, smtp_port
 
 __all__ = ["relay", "smtp_port"]  # fixtures used by these tests
 
@@ -39,18 +36,9 @@ AGENT = ("anna.agent", "Anna-Passwort-1")
 SUPERVISOR = ("sven.super", "Sven-Passwort-1")
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    database_url: str | None,
-    twilio: TwilioStandIn,
-    port: int,
-    relay: SmtpRelay,
-    smtp_port: int,
-) -> Settings:
-    """Email in over SMTP and out through the relay, SMS through the Twilio
-    stand-in, and no quiet hours (the tests run at any hour)."""
-    return email_settings(tmp_path, database_url, twilio, port, relay, smtp_port, quiet_hours="")
+# Email in over SMTP and out through the relay, SMS through the Twilio
+# stand-in, and no quiet hours (the tests run at any hour).
+settings = settings_fixture(quiet_hours="")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The twilio REST client as the senders use it, and its errors as `SendFailed`.
+"""The twilio REST client as the senders use it, its errors as `SendFailed`, and
+the create-retry-check every sender does (`TwilioSender`).
 
 Shared by the messaging and voice senders, so both point at the same base URL
 (a loopback stand-in in tests) and report Twilio's answers the same way.
@@ -6,9 +7,9 @@ Shared by the messaging and voice senders, so both point at the same base URL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 import requests
 import urllib3.exceptions
@@ -16,6 +17,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+
+from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_sync
 
 # twilio's HTTP client waits forever by default; a hung socket must not hang a sender.
 DEFAULT_TIMEOUT_SECONDS = 15.0
@@ -76,6 +79,56 @@ def twilio_client(
         client.edge = None
         client.region = None
     return client
+
+
+class Created(Protocol):
+    """What twilio's create() returns, as far as a sender reads it: the new
+    resource's sid and status (twilio annotates the status as its Status class,
+    but it holds the JSON string)."""
+
+    @property
+    def sid(self) -> str | None: ...
+
+    @property
+    def status(self) -> object: ...
+
+
+C = TypeVar("C", bound=Created)
+
+
+class TwilioSender:
+    """One Twilio account's REST client, and the one way a sender creates a
+    resource (a message, a call) through it: Twilio's errors as `SendFailed`,
+    retried only when Twilio certainly did not act (`SendFailed.unsent`), with
+    backoff (adapters/retry.py); an answer without sid or status is a failure."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_base: str | None = None,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
+        self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
+        self._backoff = backoff
+
+    def _create(self, what: str, create: Callable[[], C]) -> tuple[str, str]:
+        """Twilio's sid and status of the `what` that `create` made."""
+
+        def attempt() -> C:
+            with reported_as_send_failed(what):
+                return create()
+
+        created = retry_sync(attempt, is_unsent, self._backoff)
+        sid = created.sid
+        status = created.status
+        if not sid or not isinstance(status, str):
+            raise SendFailed(
+                f"Twilio answered without a {what} sid or status", code=None, transient=False
+            )
+        return sid, status
 
 
 @contextmanager

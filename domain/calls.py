@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
+from domain.status_reports import later_status, recorded_report
 from events import (
     CallNoteRecorded,
     CallPlaced,
@@ -88,10 +89,10 @@ def fold(events: Iterable[Event]) -> CallState | None:
             seen_event_ids=state.seen_event_ids | {event.event_id},
         )
         if isinstance(event, CallStatusChanged):
-            if call_status_rank(event.status) > call_status_rank(state.status):
-                state = replace(state, status=event.status)
             state = replace(
-                state, provider_call_id=event.provider_call_id or state.provider_call_id
+                state,
+                status=later_status(state.status, event.status, call_status_rank),
+                provider_call_id=event.provider_call_id or state.provider_call_id,
             )
         elif isinstance(event, RecordingAttached):
             state = replace(state, recordings=state.recordings | {event.provider_recording_id})
@@ -106,24 +107,25 @@ def decide_call_update(state: CallState | None, update: CallUpdate) -> list[Even
     """The events to append for a callback or note: none if it changes nothing."""
     if state is None:
         raise UnknownCall(f"no call interaction {update.originator_id}")
-    if update.event_id in state.seen_event_ids:
-        return []
-    if isinstance(update, CallStatusChanged) and call_status_rank(
-        update.status
-    ) <= call_status_rank(state.status):
-        return []
-    if isinstance(update, RecordingAttached) and update.provider_recording_id in state.recordings:
-        return []
-    if (
-        isinstance(update, TranscriptAttached)
-        and update.provider_transcription_id in state.transcriptions
-    ):
-        return []
-    return [
-        update.model_copy(
-            update={"customer_id": state.customer_id, "originator_version": state.version + 1}
-        )
-    ]
+    return recorded_report(
+        update,
+        seen=state.seen_event_ids,
+        changes=_changes(state, update),
+        customer_id=state.customer_id,
+        version=state.version,
+    )
+
+
+def _changes(state: CallState, update: CallUpdate) -> bool:
+    """A status only moves forward; a recording or a transcript is new once; a
+    note always counts."""
+    if isinstance(update, CallStatusChanged):
+        return call_status_rank(update.status) > call_status_rank(state.status)
+    if isinstance(update, RecordingAttached):
+        return update.provider_recording_id not in state.recordings
+    if isinstance(update, TranscriptAttached):
+        return update.provider_transcription_id not in state.transcriptions
+    return True
 
 
 def _direction(event: CallReceived | CallPlaced | CallNoteRecorded) -> str:

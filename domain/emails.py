@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
+from domain.status_reports import later_status, recorded_report
 from events import EmailDeliveryChanged, EmailReceived, EmailSent, EmailStatus, Event
 
 # Higher ranks supersede lower ones; equal ranks are alternative final outcomes.
@@ -73,10 +74,9 @@ def fold(events: Iterable[Event]) -> EmailState | None:
                 seen_event_ids=frozenset({event.event_id}),
             )
         elif isinstance(event, EmailDeliveryChanged) and state is not None:
-            newer = status_rank(event.status) > status_rank(state.status)
             state = replace(
                 state,
-                status=event.status if newer else state.status,
+                status=later_status(state.status, event.status, status_rank),
                 version=event.originator_version,
                 seen_event_ids=state.seen_event_ids | {event.event_id},
             )
@@ -89,12 +89,10 @@ def decide_delivery_change(
     """Record a delivery report only if it is new and moves an outbound email forward."""
     if state is None or state.direction != "outbound":
         raise UnknownEmail(f"no outbound email {change.originator_id}")
-    if change.event_id in state.seen_event_ids:
-        return []
-    if status_rank(change.status) <= status_rank(state.status):
-        return []
-    return [
-        change.model_copy(
-            update={"customer_id": state.customer_id, "originator_version": state.version + 1}
-        )
-    ]
+    return recorded_report(
+        change,
+        seen=state.seen_event_ids,
+        changes=status_rank(change.status) > status_rank(state.status),
+        customer_id=state.customer_id,
+        version=state.version,
+    )

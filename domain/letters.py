@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain.status_reports import later_status, recorded_report
 from events import Event, LetterSent, LetterStatus, LetterStatusChanged, PostalAddressSet
 
 LETTER_STATUS_RANK: dict[LetterStatus, int] = {
@@ -56,11 +57,10 @@ def fold(events: Iterable[Event]) -> LetterState | None:
                 frozenset({event.event_id}),
             )
         elif isinstance(event, LetterStatusChanged) and state is not None:
-            newer = letter_status_rank(event.status) > letter_status_rank(state.status)
             state = LetterState(
                 state.interaction_id,
                 state.customer_id,
-                event.status if newer else state.status,
+                later_status(state.status, event.status, letter_status_rank),
                 event.originator_version,
                 event.provider_reference or state.provider_reference,
                 state.seen_event_ids | {event.event_id},
@@ -73,15 +73,13 @@ def decide_letter_status(
 ) -> list[LetterStatusChanged]:
     if state is None:
         raise UnknownLetter(f"no letter {change.originator_id}")
-    if change.event_id in state.seen_event_ids:
-        return []
-    if letter_status_rank(change.status) <= letter_status_rank(state.status):
-        return []
-    return [
-        change.model_copy(
-            update={"customer_id": state.customer_id, "originator_version": state.version + 1}
-        )
-    ]
+    return recorded_report(
+        change,
+        seen=state.seen_event_ids,
+        changes=letter_status_rank(change.status) > letter_status_rank(state.status),
+        customer_id=state.customer_id,
+        version=state.version,
+    )
 
 
 # -- postal addresses -------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from domain.status_reports import later_status, recorded_report
 from events import Event, SmsReceived, SmsSent, SmsStatus, SmsStatusChanged
 
 # Higher ranks supersede lower ones; equal ranks are alternative final outcomes
@@ -69,12 +70,11 @@ def fold(events: Iterable[Event]) -> MessageState | None:
                 seen_event_ids=frozenset({event.event_id}),
             )
         elif isinstance(event, SmsStatusChanged) and state is not None:
-            newer = status_rank(event.status) > status_rank(state.status)
             state = MessageState(
                 interaction_id=state.interaction_id,
                 customer_id=state.customer_id,
                 direction=state.direction,
-                status=event.status if newer else state.status,
+                status=later_status(state.status, event.status, status_rank),
                 version=event.originator_version,
                 provider_message_id=event.provider_message_id or state.provider_message_id,
                 seen_event_ids=state.seen_event_ids | {event.event_id},
@@ -92,15 +92,10 @@ def decide_status_change(
     """
     if state is None:
         raise UnknownInteraction(f"no message interaction {change.originator_id}")
-    if change.event_id in state.seen_event_ids:
-        return []
-    if status_rank(change.status) <= status_rank(state.status):
-        return []
-    return [
-        change.model_copy(
-            update={
-                "customer_id": state.customer_id,
-                "originator_version": state.version + 1,
-            }
-        )
-    ]
+    return recorded_report(
+        change,
+        seen=state.seen_event_ids,
+        changes=status_rank(change.status) > status_rank(state.status),
+        customer_id=state.customer_id,
+        version=state.version,
+    )

@@ -15,14 +15,7 @@ from dataclasses import dataclass
 
 from twilio.rest.api.v2010.account.message import MessageInstance
 
-from adapters.retry import DEFAULT_BACKOFF, Backoff, retry_sync
-from adapters.twilio_rest import (
-    DEFAULT_TIMEOUT_SECONDS,
-    SendFailed,
-    is_unsent,
-    reported_as_send_failed,
-    twilio_client,
-)
+from adapters.twilio_rest import DEFAULT_TIMEOUT_SECONDS, SendFailed, TwilioSender
 
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "SendFailed", "SentMessage", "TwilioMessageSender"]
 
@@ -35,20 +28,8 @@ class SentMessage:
     status: str
 
 
-class TwilioMessageSender:
+class TwilioMessageSender(TwilioSender):
     """Sends messages through one Twilio account; `api_base` points it elsewhere (tests)."""
-
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        api_base: str | None = None,
-        *,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        backoff: Backoff = DEFAULT_BACKOFF,
-    ) -> None:
-        self._client = twilio_client(account_sid, auth_token, api_base, timeout_seconds)
-        self._backoff = backoff
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         """`to` and `from_` as Twilio wants them: E.164, or `whatsapp:+49...`."""
@@ -56,16 +37,7 @@ class TwilioMessageSender:
         options = {} if status_callback is None else {"status_callback": status_callback}
 
         def create() -> MessageInstance:
-            with reported_as_send_failed("message"):
-                return messages.create(to=to, from_=from_, body=body, **options)
+            return messages.create(to=to, from_=from_, body=body, **options)
 
-        created = retry_sync(create, is_unsent, self._backoff)
-
-        # MessageInstance.status is annotated as twilio's Status class but holds the JSON string.
-        sid: str | None = created.sid
-        status: object = created.status
-        if not sid or not isinstance(status, str):
-            raise SendFailed(
-                "Twilio answered without a message sid or status", code=None, transient=False
-            )
+        sid, status = self._create("message", create)
         return SentMessage(sid=sid, status=status)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ BACK_OFF_SECONDS = 1.0
 JOIN_SECONDS = 10.0
 
 Round = Callable[[threading.Event], object]
+T = TypeVar("T")
 
 
 class Follower:
@@ -79,3 +81,34 @@ class Follower:
             except Exception:  # keep following; the next round retries from the position
                 log.exception("%s round failed; retrying", self.name)
                 self._stop.wait(self.back_off)
+
+
+def each_until_stopped(
+    items: Iterable[T], handle: Callable[[T], object], stop: threading.Event
+) -> bool:
+    """A round's work through its due items: `handle` each in order, but look at
+    the stop flag before each one, so that a long backlog does not hold up
+    shutdown (what is left is still due in the next round). False when it stopped
+    before the end."""
+    for item in items:
+        if stop.is_set():
+            return False
+        handle(item)
+    return True
+
+
+class FollowedService:
+    """Start, wake and stop of a service whose work runs in the rounds of its own
+    `Follower` (appointment reminders, satisfaction surveys, the campaign
+    sender): the owner controls the service, the follower runs the thread."""
+
+    _follower: Follower
+
+    def start(self) -> None:
+        self._follower.start()
+
+    def wake(self) -> None:
+        self._follower.wake()
+
+    def stop(self) -> None:
+        self._follower.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree as ET
@@ -24,11 +23,8 @@ from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.complaints import SettableClock
-from tests.support.email_fixtures import mail, relay, smtp_port, smtp_send
+from tests.support.email_fixtures import mail, relay, settings_fixture, smtp_port, smtp_send
 from tests.support.hub import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    OUR_NUMBER,
     inbound_sms_form,
     post_signed,
     running_hub,
@@ -47,30 +43,9 @@ PHONES["D"] = "+4917690001004"
 EMAILS = {"E": "Erika Muster <erika@example.de>", "F": "Fritz Kunde <fritz@example.de>"}
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    database_url: str | None,
-    twilio: TwilioStandIn,
-    port: int,
-    relay: SmtpRelay,
-    smtp_port: int,
-) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        smtp_relay_url=relay.url,
-        smtp_listen=f"127.0.0.1:{smtp_port}",
-        email_from="service@hub.example.de",
-        quiet_hours="",
-        campaign_tick_seconds=0.05,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+# The email hub's settings, without quiet hours (campaigns send at any hour
+# here) and with a fast campaign tick.
+settings = settings_fixture(quiet_hours="", campaign_tick_seconds=0.05)
 
 
 @pytest.fixture

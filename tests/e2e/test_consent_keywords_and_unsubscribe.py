@@ -5,7 +5,6 @@ shown on a sent interaction."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.etree import ElementTree
@@ -18,11 +17,8 @@ from events import ConsentChanged
 from services.app.errors import CommandRefused
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import relay
+from tests.support.email_fixtures import OUR_ADDRESS, relay
 from tests.support.hub import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    OUR_NUMBER,
     inbound_sms_form,
     post_signed,
     settle,
@@ -33,27 +29,21 @@ from tests.support.twilio_standin import TwilioStandIn
 
 __all__ = ["relay"]  # the fixture used by this module
 
+WHATSAPP_FROM = "+4930901820777"
+
 PHONE = "+4917690004444"
 EMAIL = "mara.stein@example.de"
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str | None, twilio: TwilioStandIn, port: int, relay: SmtpRelay
-) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        twilio_whatsapp_from="+4930901820777",
-        smtp_relay_url=relay.url,
-        email_from="service@hub.example.de",
-        quiet_hours="",
-        _env_file=None,  # type: ignore[call-arg]
+def settings(settings: Settings, relay: SmtpRelay) -> Settings:
+    """The shared hub's settings, with WhatsApp and email out through the relay."""
+    return settings.model_copy(
+        update={
+            "twilio_whatsapp_from": WHATSAPP_FROM,
+            "smtp_relay_url": relay.url,
+            "email_from": OUR_ADDRESS,
+        }
     )
 
 

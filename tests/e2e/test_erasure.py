@@ -12,26 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from events import AddressReleased, CustomerErased
 from services.infra.auth import Role
-from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import OUR_ADDRESS, relay, smtp_port, smtp_send
-from tests.support.email_fixtures import settings as email_settings
+from tests.support.email_fixtures import OUR_ADDRESS, relay, settings_fixture, smtp_port, smtp_send
 from tests.support.hub import inbound_sms_form, post_signed, wait_until
 
 __all__ = ["relay", "smtp_port"]  # fixtures used by this module
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str | None, twilio: Any, port: int, relay: Any, smtp_port: int
-) -> Settings:
-    # The email hub's settings, without quiet hours: the test sends at any hour.
-    made = email_settings.__wrapped__(tmp_path, database_url, twilio, port, relay, smtp_port)  # type: ignore[attr-defined]
-    return made.model_copy(update={"quiet_hours": ""})
+# The email hub's settings, without quiet hours: the test sends at any hour.
+settings = settings_fixture(quiet_hours="")
 
 
 NAME = "Carla Kanarienfeld"

@@ -16,11 +16,8 @@ import pytest
 from events import CallPlaced, ConsentChanged, EmailSent, LetterSent, SmsSent
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import relay
+from tests.support.email_fixtures import OUR_ADDRESS, relay
 from tests.support.hub import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    OUR_NUMBER,
     inbound_sms_form,
     post_signed,
     wait_until,
@@ -29,6 +26,8 @@ from tests.support.smtp_relay import SmtpRelay
 from tests.support.twilio_standin import TwilioStandIn
 
 __all__ = ["relay"]  # the fixture used by this module
+
+WHATSAPP_FROM = "+4930901820777"
 
 PHONE = "+4917690002222"
 EMAIL = "jan.berg@example.de"
@@ -49,24 +48,15 @@ SENDS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str | None, twilio: TwilioStandIn, port: int, relay: SmtpRelay
-) -> Settings:
+def settings(settings: Settings, relay: SmtpRelay) -> Settings:
     """Every channel configured: Twilio (SMS, WhatsApp, calls), the SMTP relay, the outbox."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        twilio_whatsapp_from="+4930901820777",
-        voice_agent_number="+4930901820999",
-        smtp_relay_url=relay.url,
-        email_from="service@hub.example.de",
-        quiet_hours="",
-        _env_file=None,  # type: ignore[call-arg]
+    return settings.model_copy(
+        update={
+            "twilio_whatsapp_from": WHATSAPP_FROM,
+            "voice_agent_number": "+4930901820999",
+            "smtp_relay_url": relay.url,
+            "email_from": OUR_ADDRESS,
+        }
     )
 
 

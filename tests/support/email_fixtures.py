@@ -2,7 +2,8 @@
 and helpers that speak SMTP (smtplib) and Mailgun's webhook format.
 
 Test modules import the fixtures they use; `settings` here replaces the
-shared one, adding the email configuration to it.
+shared one, adding the email configuration to it (`settings_fixture(...)` makes
+one with a few settings changed).
 """
 
 from __future__ import annotations
@@ -40,32 +41,44 @@ def smtp_port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    database_url: str | None,
-    twilio: TwilioStandIn,
-    port: int,
-    relay: SmtpRelay,
-    smtp_port: int,
-) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        mailgun_signing_key=MAILGUN_KEY,
-        smtp_relay_url=relay.url,
-        smtp_listen=f"127.0.0.1:{smtp_port}",
-        smtp_max_message_bytes=MAX_MESSAGE_BYTES,
-        smtp_max_recipients=MAX_RECIPIENTS,
-        email_from=OUR_ADDRESS,
-        email_from_name="Kundenservice",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+def settings_fixture(**overrides: Any) -> Any:
+    """A `settings` fixture of the email hub: SMTP in on `smtp_port`, out through
+    `relay`, Mailgun's webhook signed with MAILGUN_KEY, SMS through the Twilio
+    stand-in, with `overrides` on top. A module that needs a little more (no
+    quiet hours, a faster tick) writes `settings = settings_fixture(quiet_hours="")`
+    instead of the whole configuration again."""
+
+    @pytest.fixture
+    def settings(
+        tmp_path: Path,
+        database_url: str | None,
+        twilio: TwilioStandIn,
+        port: int,
+        relay: SmtpRelay,
+        smtp_port: int,
+    ) -> Settings:
+        fields: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "public_url": f"http://127.0.0.1:{port}",
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": AUTH_TOKEN,
+            "twilio_api_base": twilio.base_url,
+            "twilio_from_number": OUR_NUMBER,
+            "mailgun_signing_key": MAILGUN_KEY,
+            "smtp_relay_url": relay.url,
+            "smtp_listen": f"127.0.0.1:{smtp_port}",
+            "smtp_max_message_bytes": MAX_MESSAGE_BYTES,
+            "smtp_max_recipients": MAX_RECIPIENTS,
+            "email_from": OUR_ADDRESS,
+            "email_from_name": "Kundenservice",
+        }
+        return Settings(**(fields | overrides), _env_file=None)  # type: ignore[call-arg]
+
+    return settings
+
+
+settings = settings_fixture()
 
 
 def mail(

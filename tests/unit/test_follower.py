@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from services.infra.follower import Follower
+from services.infra.follower import Follower, each_until_stopped
 
 HOUR = 3600.0
 WAIT = 10.0  # far longer than any round here takes; never reached when things work
@@ -125,3 +125,18 @@ def test_a_follower_starts_once() -> None:
             follower.start()
     finally:
         follower.stop()
+
+
+def test_a_round_through_due_items_stops_at_the_stop_flag_and_says_so() -> None:
+    stop = threading.Event()
+    handled: list[int] = []
+
+    def handle(item: int) -> None:
+        handled.append(item)
+        if item == 2:
+            stop.set()  # shutdown asked for while item 2 was handled
+
+    assert each_until_stopped([1, 2, 3], handle, stop) is False
+    assert handled == [1, 2]  # 3 is left due for the next round
+    assert each_until_stopped([4], handled.append, threading.Event()) is True
+    assert handled == [1, 2, 4]

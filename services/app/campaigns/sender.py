@@ -46,7 +46,7 @@ from services.app.outbound.letters import LetterRequest, Letters
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import SendOutcome
 from services.infra.eventstore import EventStore
-from services.infra.follower import Follower
+from services.infra.follower import FollowedService, Follower, each_until_stopped
 
 Outcome = Literal["sent", "refused", "failed"]
 
@@ -161,7 +161,7 @@ def display_name(history: list[Event]) -> str:
     return name
 
 
-class CampaignSender:
+class CampaignSender(FollowedService):
     """The follower that sends each running campaign's next members, throttled."""
 
     def __init__(
@@ -191,20 +191,8 @@ class CampaignSender:
         self._recent: dict[UUID, deque[datetime]] = {}
         self._follower = Follower("campaign-sender", self._round, poll_interval=interval)
 
-    def start(self) -> None:
-        self._follower.start()
-
-    def wake(self) -> None:
-        self._follower.wake()
-
-    def stop(self) -> None:
-        self._follower.stop()
-
     def _round(self, stop: threading.Event) -> None:
-        for campaign_id in self.view.running():
-            if stop.is_set():
-                return
-            self.advance(campaign_id, stop)
+        each_until_stopped(self.view.running(), lambda c: self.advance(c, stop), stop)
 
     def run_due(self) -> int:
         """One round now (for tests and the CLI); returns how many sends it recorded."""

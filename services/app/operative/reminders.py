@@ -30,14 +30,14 @@ from services.app.outbound.email import EmailDraft, EmailMessaging
 from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import SendOutcome
 from services.infra.eventstore import EventStore
-from services.infra.follower import Follower
+from services.infra.follower import FollowedService, Follower, each_until_stopped
 
 log = logging.getLogger(__name__)
 
 HUB_AGENT = "hub"
 
 
-class AppointmentReminders:
+class AppointmentReminders(FollowedService):
     def __init__(
         self,
         store: EventStore,
@@ -58,20 +58,8 @@ class AppointmentReminders:
         self.clock = clock
         self._follower = Follower("appointment-reminders", self._round, poll_interval=interval)
 
-    def start(self) -> None:
-        self._follower.start()
-
-    def wake(self) -> None:
-        self._follower.wake()
-
-    def stop(self) -> None:
-        self._follower.stop()
-
     def _round(self, stop: threading.Event) -> None:
-        for appointment_id in self.view.due_reminders(self.clock()):
-            if stop.is_set():
-                return
-            self.remind(appointment_id)
+        each_until_stopped(self.view.due_reminders(self.clock()), self.remind, stop)
 
     def run_due(self) -> int:
         """One round now (for the CLI and tests); returns how many were handled."""

@@ -13,9 +13,6 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID, uuid4
 
-import anyio.to_thread
-
-from adapters.twilio_rest import SendFailed
 from adapters.voice.sender import PlacedCall
 from adapters.voice.translate import place_failed, placed_status
 from adapters.voice.twiml import VoiceScript, connect_customer
@@ -24,6 +21,11 @@ from domain.addresses import normalise_phone
 from events import CallNoteRecorded, CallPlaced, ChannelAddressLinked, Event, provider_event_id
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
+from services.app.outbound.channel_parts import (
+    TokenInteractionId,
+    interaction_state,
+    twilio_delivery,
+)
 from services.app.outbound.pipeline import (
     Delivery,
     Intent,
@@ -60,7 +62,7 @@ class NoteInput:
 
 
 @dataclass(frozen=True)
-class VoiceChannel:
+class VoiceChannel(TokenInteractionId):
     """Click-to-call as the pipeline places it: Twilio rings the agent, then the customer."""
 
     placer: CallPlacer | None
@@ -80,14 +82,8 @@ class VoiceChannel:
             "CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_FROM_NUMBER"
         )
 
-    def interaction_id(self, token: UUID) -> UUID:
-        return token
-
     def fold(self, stream: list[Event]) -> InteractionState | None:
-        state = calls.fold(stream)
-        if state is None:
-            return None
-        return InteractionState(state.status.value, state.provider_call_id)
+        return interaction_state(calls.fold, stream, lambda state: state.provider_call_id)
 
     def plan(self, intent: Intent, request: CallRequest) -> Planned:
         agent_raw = request.agent_phone or self.script.agent_number
@@ -123,24 +119,18 @@ class VoiceChannel:
         twiml = connect_customer(
             self.script, customer=placed.to_address, caller_id=self.from_number
         )
-        try:
-            answer = await anyio.to_thread.run_sync(
-                lambda: placer.place(
-                    to=placed.agent_address,
-                    from_=self.from_number,
-                    twiml=twiml,
-                    status_callback=callback,
-                )
-            )
-        except SendFailed as exc:
-            event = place_failed(
-                interaction_id=interaction_id, code=exc.code, message=str(exc), at=self.clock()
-            )
-            return Delivery(event, None, str(exc))
-        event = placed_status(
-            interaction_id=interaction_id, sid=answer.sid, status=answer.status, at=self.clock()
+        return await twilio_delivery(
+            lambda: placer.place(
+                to=placed.agent_address,
+                from_=self.from_number,
+                twiml=twiml,
+                status_callback=callback,
+            ),
+            interaction_id=interaction_id,
+            failed=place_failed,
+            answered=placed_status,
+            clock=self.clock,
         )
-        return Delivery(event, answer.sid, None)
 
 
 class Calls:

@@ -39,6 +39,7 @@ from events import (
     provider_event_id,
 )
 from services.app.errors import CommandRefused
+from services.app.outbound.channel_parts import interaction_state
 from services.app.outbound.pipeline import (
     Delivery,
     Intent,
@@ -105,10 +106,7 @@ class EmailChannel:
         return email_interaction_id(self.message_id(token))
 
     def fold(self, stream: list[Event]) -> InteractionState | None:
-        state = emails.fold(stream)
-        if state is None:
-            return None
-        return InteractionState(state.status.value, state.message_id)
+        return interaction_state(emails.fold, stream, lambda state: state.message_id)
 
     def plan(self, intent: Intent, request: EmailDraft) -> PlannedEmail:
         customer_id = intent.customer_id

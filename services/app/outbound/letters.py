@@ -33,6 +33,7 @@ from events import (
 )
 from services.app.errors import CommandRefused, CustomerNotFound
 from services.app.intake.recorder import Recorder
+from services.app.outbound.channel_parts import TokenInteractionId, interaction_state
 from services.app.outbound.pipeline import (
     Delivery,
     Intent,
@@ -68,7 +69,7 @@ class PlannedLetter(Planned):
 
 
 @dataclass(frozen=True)
-class LetterChannel:
+class LetterChannel(TokenInteractionId):
     """Letters out as the pipeline sends them: rendered, recorded, then handed over."""
 
     provider: PrintMailProvider
@@ -82,14 +83,8 @@ class LetterChannel:
     def unconfigured(self) -> str | None:
         return None  # the outbox provider needs no settings
 
-    def interaction_id(self, token: UUID) -> UUID:
-        return token
-
     def fold(self, stream: list[Event]) -> InteractionState | None:
-        state = letters.fold(stream)
-        if state is None:
-            return None
-        return InteractionState(state.status.value, state.provider_reference)
+        return interaction_state(letters.fold, stream, lambda state: state.provider_reference)
 
     def plan(self, intent: Intent, request: LetterRequest) -> PlannedLetter:
         address = letters.current_postal_address(intent.history)

@@ -12,9 +12,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-import anyio.to_thread
-
-from adapters.sms.sender import SendFailed, SentMessage
+from adapters.sms.sender import SentMessage
 from adapters.sms.translate import WHATSAPP, send_failed, status_from_send
 from domain import messages
 from domain.addresses import normalise_phone
@@ -22,6 +20,11 @@ from domain.consent import Initiator
 from events import ChannelAddressLinked, Event, Purpose, SmsSent
 from events.sms import MessagingChannel
 from services.app.errors import CommandRefused
+from services.app.outbound.channel_parts import (
+    TokenInteractionId,
+    interaction_state,
+    twilio_delivery,
+)
 from services.app.outbound.pipeline import (
     Delivery,
     Intent,
@@ -47,7 +50,7 @@ class TextMessage:
 
 
 @dataclass
-class TextChannel:
+class TextChannel(TokenInteractionId):
     """One texting channel (sms or whatsapp) as the pipeline sends over it."""
 
     channel: MessagingChannel
@@ -68,14 +71,8 @@ class TextChannel:
             f"CONTACTHUB_TWILIO_AUTH_TOKEN and CONTACTHUB_TWILIO_{variable}"
         )
 
-    def interaction_id(self, token: UUID) -> UUID:
-        return token
-
     def fold(self, stream: list[Event]) -> InteractionState | None:
-        state = messages.fold(stream)
-        if state is None:
-            return None
-        return InteractionState(state.status.value, state.provider_message_id)
+        return interaction_state(messages.fold, stream, lambda state: state.provider_message_id)
 
     def plan(self, intent: Intent, request: TextMessage) -> Planned:
         number = (
@@ -105,24 +102,18 @@ class TextChannel:
         interaction_id = sent.originator_id
         callback = f"{self.public_url}/webhooks/twilio/sms/status?interaction={interaction_id}"
         prefix = WHATSAPP if self.channel == "whatsapp" else ""
-        try:
-            answer = await anyio.to_thread.run_sync(
-                lambda: sender.send(
-                    to=prefix + sent.to_address,
-                    from_=prefix + sent.from_address,
-                    body=sent.body,
-                    status_callback=callback,
-                )
-            )
-        except SendFailed as exc:
-            event = send_failed(
-                interaction_id=interaction_id, code=exc.code, message=str(exc), at=self.clock()
-            )
-            return Delivery(event, None, str(exc))
-        event = status_from_send(
-            interaction_id=interaction_id, sid=answer.sid, status=answer.status, at=self.clock()
+        return await twilio_delivery(
+            lambda: sender.send(
+                to=prefix + sent.to_address,
+                from_=prefix + sent.from_address,
+                body=sent.body,
+                status_callback=callback,
+            ),
+            interaction_id=interaction_id,
+            failed=send_failed,
+            answered=status_from_send,
+            clock=self.clock,
         )
-        return Delivery(event, answer.sid, None)
 
 
 class Messaging:

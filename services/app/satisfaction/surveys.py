@@ -45,7 +45,7 @@ from services.app.outbound.messages import Messaging
 from services.app.outbound.pipeline import SendOutcome
 from services.app.satisfaction.answers import SurveyAnswers
 from services.infra.eventstore import EventStore
-from services.infra.follower import Follower
+from services.infra.follower import FollowedService, Follower, each_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class Target:
     campaign_id: str | None = None
 
 
-class SatisfactionSurveys:
+class SatisfactionSurveys(FollowedService):
     def __init__(
         self,
         store: EventStore,
@@ -107,24 +107,11 @@ class SatisfactionSurveys:
         self.window = window
         self._follower = Follower("satisfaction-surveys", self._round, poll_interval=interval)
 
-    def start(self) -> None:
-        self._follower.start()
-
-    def wake(self) -> None:
-        self._follower.wake()
-
-    def stop(self) -> None:
-        self._follower.stop()
-
     def _round(self, stop: threading.Event) -> None:
-        for case_id in self.view.due_cases(self.clock() - self.delay):
-            if stop.is_set():
-                return
-            self.survey_case(case_id)
-        for survey_id, reply in self.view.replies():
-            if stop.is_set():
-                return
-            self.answers.record_reply(survey_id, reply)
+        if each_until_stopped(
+            self.view.due_cases(self.clock() - self.delay), self.survey_case, stop
+        ):
+            each_until_stopped(self.view.replies(), lambda r: self.answers.record_reply(*r), stop)
 
     def run_due(self) -> int:
         """One round now (for tests and the CLI); returns how many were handled."""

@@ -9,11 +9,17 @@ answer that comes before the views catch up).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import anyio.to_thread
+from fastapi import HTTPException, status
 
 from services.wiring.hub import Hub
 
 SETTLE_SECONDS = 2.0
+
+R = TypeVar("R")
 
 
 def settled(hub: Hub, notification_id: int | None) -> None:
@@ -29,3 +35,16 @@ async def settle(hub: Hub, notification_id: int | None) -> None:
     """`settled` from the event loop, in a worker thread."""
     if notification_id:
         await anyio.to_thread.run_sync(settled, hub, notification_id)
+
+
+def settled_row(
+    hub: Hub, notification_id: int | None, read: Callable[[], R | None], views: str = "views"
+) -> R:
+    """`settled`, then the row the command wrote, as the command's answer. No row
+    yet means the views did not catch up within SETTLE_SECONDS: 503 (the write
+    is durable; a retry or a read later shows it)."""
+    settled(hub, notification_id)
+    row = read()
+    if row is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the {views} are catching up")
+    return row

@@ -15,12 +15,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from services.infra.auth import Role
-from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.email_fixtures import MAILGUN_KEY, OUR_ADDRESS, relay, smtp_port
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
-from tests.support.smtp_relay import SmtpRelay
-from tests.support.twilio_standin import TwilioStandIn
+from tests.support.email_fixtures import relay, settings_fixture, smtp_port
 
 __all__ = ["relay", "smtp_port"]  # fixtures used by these tests
 
@@ -40,33 +36,9 @@ AGENT = ("anna.agent", "Anna-Passwort-1")
 SUPERVISOR = ("sven.super", "Sven-Passwort-1")
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    database_url: str | None,
-    twilio: TwilioStandIn,
-    port: int,
-    relay: SmtpRelay,
-    smtp_port: int,
-) -> Settings:
-    """Email in over SMTP and out through the relay, SMS through the Twilio
-    stand-in, and no quiet hours (the tests run at any hour)."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=twilio.base_url,
-        twilio_from_number=OUR_NUMBER,
-        mailgun_signing_key=MAILGUN_KEY,
-        smtp_relay_url=relay.url,
-        smtp_listen=f"127.0.0.1:{smtp_port}",
-        email_from=OUR_ADDRESS,
-        email_from_name="Kundenservice",
-        quiet_hours="",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+# Email in over SMTP and out through the relay, SMS through the Twilio
+# stand-in, and no quiet hours (the tests run at any hour).
+settings = settings_fixture(quiet_hours="")
 
 
 @pytest.fixture

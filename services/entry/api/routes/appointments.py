@@ -8,17 +8,18 @@ time through the outbound pipeline (services/app/operative/reminders.py).
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from domain.appointments import AppointmentNotFound, NewAppointment
 from services.app.operative.calendar_feed import calendar_feed
 from services.entry.api import operative_schemas as schemas
 from services.entry.api.bounds import SQL_INT_MAX
+from services.entry.api.command_ids import command_id
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
-from services.entry.api.read_your_writes import settled
+from services.entry.api.read_your_writes import settled_row
 from services.infra.auth import Role
 from services.wiring.hub import Hub
 
@@ -33,12 +34,11 @@ AGENT = Annotated[str, Query(min_length=1, max_length=200, pattern=schemas.NAME)
 
 
 def shown(hub: Hub, appointment_id: UUID, notification_id: int) -> schemas.Appointment:
-    settled(hub, notification_id)
-    if notification_id and hub.built("reminders"):
-        hub.reminders.wake()  # a reminder may be due at once (a short lead)
-    row = hub.views.appointments.get(appointment_id)
-    if row is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the views are catching up")
+    try:
+        row = settled_row(hub, notification_id, lambda: hub.views.appointments.get(appointment_id))
+    finally:  # once the views hold the write, even when the answer is 503
+        if notification_id and hub.built("reminders"):
+            hub.reminders.wake()  # a reminder may be due at once (a short lead)
     return schemas.appointment_from_row(row)
 
 
@@ -60,9 +60,7 @@ async def schedule_appointment(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.Appointment:
     settings = hub.settings
-    appointment_id = (
-        uuid5(body.customer_id, f"appointment/{idempotency_key}") if idempotency_key else uuid4()
-    )
+    appointment_id = command_id(body.customer_id, "appointment", idempotency_key)
     lead = body.reminder_lead_minutes
     new = NewAppointment(
         appointment_id=appointment_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response, status
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from domain.campaigns import NewCampaign
 from services.app.campaigns.desk import CampaignReport
 from services.entry.api import campaign_schemas as schemas
+from services.entry.api.command_ids import command_id
 from services.entry.api.deps import HubDep, PrincipalDep
 from services.entry.api.read_your_writes import settled
 from services.entry.api.reports.render import as_csv, as_svg
@@ -54,9 +55,7 @@ async def create_campaign(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.CampaignOut:
-    campaign_id = (
-        uuid5(body.segment_id, f"campaign/{idempotency_key}") if idempotency_key else uuid4()
-    )
+    campaign_id = command_id(body.segment_id, "campaign", idempotency_key)
     new = NewCampaign(
         campaign_id=campaign_id,
         name=body.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
@@ -25,8 +25,9 @@ from services.app.complaints.desk import Outcome
 from services.app.errors import CustomerNotFound
 from services.entry.api import complaint_schemas as schemas
 from services.entry.api.bounds import SQL_INT_MAX
+from services.entry.api.command_ids import command_id
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
-from services.entry.api.read_your_writes import settled
+from services.entry.api.read_your_writes import settled_row
 from services.infra.auth import Principal, Role
 from services.wiring.hub import Hub, now_of
 
@@ -51,11 +52,12 @@ SupervisorDep = Annotated[Principal, Depends(get_supervisor)]
 
 def shown(hub: Hub, outcome: Outcome) -> schemas.Complaint:
     """The case from the queues, once they include the command's events."""
-    if outcome.notification_ids:
-        settled(hub, outcome.last_notification)
-    row = hub.views.complaints.case(outcome.state.complaint_id)
-    if row is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the queues are catching up")
+    row = settled_row(
+        hub,
+        outcome.last_notification if outcome.notification_ids else None,
+        lambda: hub.views.complaints.case(outcome.state.complaint_id),
+        views="queues",
+    )
     return schemas.complaint_from_row(row, hub.complaints.config.policy)
 
 
@@ -139,10 +141,8 @@ async def open_complaint(
                 )
             complaint_id = complaint_id_for(stream[0].event_id)
             channel = getattr(stream[0], "channel", None)
-        elif idempotency_key:
-            complaint_id = uuid5(body.customer_id, f"complaint/{idempotency_key}")
         else:
-            complaint_id = uuid4()
+            complaint_id = command_id(body.customer_id, "complaint", idempotency_key)
         now = now_of(hub)
         config = hub.complaints.config
         queue = body.queue or config.default_queue

@@ -7,13 +7,13 @@ from typing import Annotated
 from uuid import UUID, uuid4, uuid5
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from domain.knowledge import ArticleNotFound, Draft, terms
 from services.entry.api import operative_schemas as schemas
 from services.entry.api.bounds import SQL_INT_MAX
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
-from services.entry.api.read_your_writes import settled
+from services.entry.api.read_your_writes import settled_row
 from services.wiring.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
@@ -23,10 +23,7 @@ KNOWLEDGE_NAMESPACE = UUID("0f6b8f8e-8f6e-4a43-9d5e-6b0c1d9a2e41")
 
 
 def shown(hub: Hub, article_id: UUID, notification_id: int) -> schemas.Article:
-    settled(hub, notification_id)
-    row = hub.views.knowledge.get(article_id)
-    if row is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the views are catching up")
+    row = settled_row(hub, notification_id, lambda: hub.views.knowledge.get(article_id))
     return schemas.article_from_row(row)
 
 

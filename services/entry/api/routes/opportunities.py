@@ -9,17 +9,18 @@ pipeline forbids is 409 (services/entry/api/errors.py).
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from domain.opportunities import NewOpportunity, OpportunityNotFound
 from services.app.operative.pipeline_chart import pipeline_svg
 from services.entry.api import operative_schemas as schemas
 from services.entry.api.bounds import SQL_INT_MAX
+from services.entry.api.command_ids import command_id
 from services.entry.api.deps import ActorDep, HubDep, PrincipalDep
-from services.entry.api.read_your_writes import settled
+from services.entry.api.read_your_writes import settled_row
 from services.wiring.hub import Hub, now_of
 
 router = APIRouter(prefix="/api/v1", tags=["opportunities"])
@@ -29,10 +30,7 @@ STAGE = Annotated[str | None, Query(min_length=1, max_length=60)]
 
 
 def shown(hub: Hub, opportunity_id: UUID, notification_id: int) -> schemas.Opportunity:
-    settled(hub, notification_id)
-    row = hub.views.opportunities.get(opportunity_id)
-    if row is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the views are catching up")
+    row = settled_row(hub, notification_id, lambda: hub.views.opportunities.get(opportunity_id))
     return schemas.opportunity_from_row(row)
 
 
@@ -53,9 +51,7 @@ async def open_opportunity(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.Opportunity:
-    opportunity_id = (
-        uuid5(body.customer_id, f"opportunity/{idempotency_key}") if idempotency_key else uuid4()
-    )
+    opportunity_id = command_id(body.customer_id, "opportunity", idempotency_key)
     new = NewOpportunity(
         opportunity_id=opportunity_id,
         customer_id=body.customer_id,

@@ -126,3 +126,19 @@ def api(client: httpx.Client, base_url: str, agent_token: str) -> Any:
         timeout=10,
     ) as c:
         yield c
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The chaos test's figures, without -s (tests/integration/test_chaos.py).
+    Here, not in tests/integration: under pytest-xdist only the top conftest is
+    loaded by the process that prints the summary.
+    Read from the reports' user properties (`record_property`), which pytest-xdist
+    carries from its workers to the process that prints the summary."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", []):
+                if name == "chaos":
+                    terminalreporter.write_sep("-", f"chaos report ({outcome})")
+                    terminalreporter.write_line(str(value))

@@ -3,6 +3,7 @@
 # PostgreSQL and its test role, then runs lint, types, import contracts and pytest.
 # Extra arguments go to pytest (paths relative to the repo root).
 # CONTACTHUB_SKIP_LINT=1 skips ruff, mypy and lint-imports (local use only).
+# CONTACTHUB_TEST_WORKERS=N: pytest workers (default 2; 1 runs without pytest-xdist).
 # CONTACTHUB_SETUP_ONLY=1 stops after the set-up (bench/run.sh uses it).
 # CONTACTHUB_TEST_CONTAINERS=1 (a machine with Docker): PostgreSQL and Apache Kafka
 # come from testcontainers (tests/support/sources.py); no local PostgreSQL is set up.
@@ -135,6 +136,15 @@ else
     .venv/bin/mypy
     step "lint-imports"
     .venv/bin/lint-imports
+fi
+
+# Two workers (pytest-xdist): much of a test's time is spent waiting on
+# loopback HTTP, PostgreSQL and subprocesses, so two cores run two tests.
+# Each test file stays on one worker, with its module fixtures.
+# CONTACTHUB_TEST_WORKERS=1 runs in this process (for -s or a debugger).
+WORKERS="${CONTACTHUB_TEST_WORKERS:-2}"
+if [ "$WORKERS" -gt 1 ]; then
+    set -- -n "$WORKERS" --dist loadfile "$@"
 fi
 
 step "pytest $*"

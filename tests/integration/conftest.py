@@ -8,7 +8,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -78,17 +77,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The chaos test's figures, without -s (tests/integration/test_chaos.py).
-    Read from the reports' user properties (`record_property`), which pytest-xdist
-    carries from its workers to the process that prints the summary."""
-    for outcome in ("passed", "failed"):
-        for report in terminalreporter.stats.get(outcome, []):
-            if getattr(report, "when", None) != "call":
-                continue
-            for name, value in getattr(report, "user_properties", []):
-                if name == "chaos":
-                    terminalreporter.write_sep("-", f"chaos report ({outcome})")
-                    terminalreporter.write_line(str(value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import random
 import time
 from collections.abc import Callable
@@ -129,7 +131,11 @@ def grow_and_measure(
     loaded = 0
     now = datetime.now(UTC)
     master = (data_dir / "master.key").read_text().strip()
-    env = hub_env(data_dir, database_url, CONTACTHUB_MASTER_KEY=master)
+    # `contacthub run api` refuses to start without its secrets (services/infra/secrets.py).
+    audit_key = base64.b64encode(os.urandom(32)).decode()
+    env = hub_env(
+        data_dir, database_url, CONTACTHUB_MASTER_KEY=master, CONTACTHUB_AUDIT_SIGNING_KEY=audit_key
+    )
     reads.create_supervisor(env)
     for step, size in enumerate(sizes):
         add = size - loaded

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -16,16 +15,11 @@ from adapters.sms.verify import twilio_signature
 from services.entry.api.app import create_app
 from services.infra.settings import Settings
 from services.wiring.hub import Hub, build_hub
+from tests.support.ports import free_port as free_port  # re-exported for the tests
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 OUR_NUMBER = "+4930901820"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.ports import free_port as free_port  # re-exported for the tests
+
 START_TIMEOUT_S = 10.0
 
 
@@ -29,14 +31,6 @@ def tansu_binary() -> Path:
     if not os.access(binary, os.X_OK):
         raise RuntimeError(f"{binary} is not executable")
     return binary
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now, for start_tansu."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _accepts(port: int) -> bool:

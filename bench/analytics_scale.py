@@ -34,10 +34,11 @@ from uuid import UUID
 
 import httpx
 
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
+from tests.support.ports import free_port
 
 CATEGORIES = ("coffee", "tea", "machines", "accessories", "sweets")
 CHUNK = 20_000

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
+from tests.support.ports import free_port
 
 SUPERVISOR = ("bench.super", "Bench-Passwort-1")
 CUSTOMER_LINK = re.compile(r'href="/customers/([0-9a-f-]{36})"')

@@ -29,9 +29,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.load import LoadResult, run_wrk
 from bench.raw import trivial_endpoint
 from bench.scenarios import AUTH_TOKEN, signed_webhooks
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
 from services.infra.kafka.topics import Topics, ensure_topics
 from services.infra.settings import Settings
+from tests.support.ports import free_port
 from tests.support.postgres import create_database, drop_database
 from tests.support.tansu import start_tansu, stop_tansu
 

@@ -33,9 +33,10 @@ from bench.raw import batched_append
 from services.infra.eventstore.keys import derive_key, master_key_from
 from services.infra.kafka.topics import Topics, ensure_topics
 from services.infra.settings import Settings
+from tests.support.ports import free_port
 from tests.support.postgres import create_database, drop_database
 from tests.support.services import CLI, distributed_env
-from tests.support.tansu import free_port, start_tansu, stop_tansu
+from tests.support.tansu import start_tansu, stop_tansu
 from tests.support.traffic import as_message, intake_event, produce, query
 
 VENV_BIN = Path(sys.executable).parent

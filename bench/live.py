@@ -26,7 +26,8 @@ import orjson
 from adapters.sms.verify import twilio_signature
 from bench.load import run_wrk
 from bench.scenarios import ACCOUNT, AUTH_TOKEN, serve_args, signed_webhooks
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
+from tests.support.ports import free_port
 
 PHONE = "+4917655500011"
 

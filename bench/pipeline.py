@@ -26,9 +26,10 @@ from bench.scenarios import signed_webhooks
 from services.infra.eventstore.keys import derive_key
 from services.infra.kafka.topics import ensure_topics
 from services.infra.settings import Settings
+from tests.support.ports import free_port
 from tests.support.postgres import create_database, drop_database
 from tests.support.services import Services, distributed_env
-from tests.support.tansu import free_port, start_tansu, stop_tansu
+from tests.support.tansu import start_tansu, stop_tansu
 from tests.support.traffic import as_message, intake_event
 
 INTAKE = "contacthub.interactions.v1"

@@ -12,8 +12,9 @@ from eventsourcing.persistence import InfrastructureFactory, StoredEvent
 from eventsourcing.utils import Environment
 
 from bench.load import LoadResult, request_line, run_wrk
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
 from services.infra.eventstore.store import store_location
+from tests.support.ports import free_port
 
 TRIVIAL_APP = Path(__file__).parent / "trivial_app.py"
 

@@ -17,13 +17,14 @@ import psycopg
 from adapters.sms.verify import twilio_signature
 from bench import reads
 from bench.load import LoadResult, request_line, run_wrk
-from bench.servers import VENV_BIN, free_port, hub_env, process
+from bench.servers import VENV_BIN, hub_env, process
 from services.app.demo import load_demo
 from services.app.demo_orders import load_demo_orders
 from services.entry.workers.processes import tune_gc_for_batches
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
+from tests.support.ports import free_port
 
 AUTH_TOKEN = "bench-twilio-token"
 ACCOUNT = "AC" + "b" * 32

@@ -13,7 +13,8 @@ import pytest
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub, build_hub
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port, running_hub
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, running_hub
+from tests.support.ports import free_port
 from tests.support.postgres import create_database, disconnect, drop_database
 from tests.support.sources import choose, postgres_admin_url
 from tests.support.twilio_standin import TwilioStandIn

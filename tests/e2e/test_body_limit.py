@@ -22,7 +22,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, free_port, wait_until
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, wait_until
+from tests.support.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "contacthub")
 LIMIT = 256 * 1024

@@ -19,7 +19,8 @@ from events import ComplaintCategorised, ComplaintOpened, OrderPlaced
 from services.infra.auth import Role
 from services.infra.eventstore import EventStore
 from services.infra.settings import Settings
-from tests.support.hub import free_port, running_hub
+from tests.support.hub import running_hub
+from tests.support.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "contacthub")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -17,7 +17,8 @@ from events import EmailReceived
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
 from tests.support.email_fixtures import mail
-from tests.support.hub import free_port, wait_until
+from tests.support.hub import wait_until
+from tests.support.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "contacthub")
 

@@ -15,7 +15,8 @@ from services.entry.api.app import GATEWAY_ROUTERS, create_app
 from services.entry.api.errors import RETRY_AFTER_SECONDS
 from services.infra.settings import Settings
 from services.wiring.hub import GATEWAY_PARTS, build_hub
-from tests.support.hub import ACCOUNT_SID, free_port, inbound_sms_form, post_signed, serving
+from tests.support.hub import ACCOUNT_SID, inbound_sms_form, post_signed, serving
+from tests.support.ports import free_port
 
 POST_SECRET = "post-webhook-secret"
 # Parts the gateway must never build: the read models and everything behind the agent API.

@@ -34,12 +34,12 @@ from tests.support.hub import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     OUR_NUMBER,
-    free_port,
     inbound_sms_form,
     post_signed,
     running_hub,
     settle,
 )
+from tests.support.ports import free_port
 from tests.support.tokens import FUZZ_QUEUE_TEAMS, FuzzToken, fuzz_tokens
 from tests.support.twilio_standin import TwilioStandIn
 

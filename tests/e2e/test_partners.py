@@ -22,8 +22,9 @@ from services.infra.settings import Settings
 from services.wiring.hub import Hub
 from tests.support.cli import CLI, cli_env, last_line, run_cli
 from tests.support.complaints import agent_client, customer_id_of, customer_writes
-from tests.support.hub import free_port, wait_until
+from tests.support.hub import wait_until
 from tests.support.partner_receiver import PartnerReceiver, Received
+from tests.support.ports import free_port
 
 PHONE = "+4917612340001"
 SITE = "Werkstatt Nord, Hamburg"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.hub import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOUR_HEADING = "## A short tour"

@@ -22,7 +22,8 @@ from services.entry import cli
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from tests.support.cli import CLI, last_line, run_cli
-from tests.support.hub import ACCOUNT_SID, free_port, inbound_sms_form, running_hub, wait_until
+from tests.support.hub import ACCOUNT_SID, inbound_sms_form, running_hub, wait_until
+from tests.support.ports import free_port
 
 # Distinctive values: each is searched for, whole, in everything the hub says.
 MASTER_KEY = base64.b64encode(b"MASTER-KEY-is-secret-" + os.urandom(11)).decode()

@@ -17,14 +17,8 @@ import pytest
 from adapters.sms.verify import twilio_signature
 from services.infra.settings import Settings
 from services.wiring.hub import build_hub
-from tests.support.hub import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    free_port,
-    inbound_sms_form,
-    post_signed,
-    wait_until,
-)
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, inbound_sms_form, post_signed, wait_until
+from tests.support.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "contacthub")
 

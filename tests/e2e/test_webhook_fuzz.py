@@ -26,14 +26,8 @@ from adapters.post.verify import post_signature
 from services.infra.auth import Role
 from services.infra.settings import Settings
 from services.wiring.hub import Hub
-from tests.support.hub import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    OUR_NUMBER,
-    free_port,
-    post_signed,
-    running_hub,
-)
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, post_signed, running_hub
+from tests.support.ports import free_port
 
 MAILGUN_KEY = "mailgun-fuzz-key"
 POST_SECRET = "post-fuzz-secret"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.infra.settings import Settings
-from tests.support.hub import free_port
+from tests.support.ports import free_port
 from tests.support.services import Services, distributed_env
 from tests.support.sources import choose, kafka_bootstrap
 

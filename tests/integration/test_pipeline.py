@@ -9,7 +9,8 @@ import time
 
 import httpx
 
-from tests.support.hub import free_port, wait_until
+from tests.support.hub import wait_until
+from tests.support.ports import free_port
 from tests.support.services import CLI, Services
 from tests.support.traffic import (
     SENDERS,

@@ -29,7 +29,8 @@ from services.infra.kafka.codec import (
     ORIGIN_TOPIC_HEADER,
     header_map,
 )
-from tests.support.hub import AUTH_TOKEN, free_port, inbound_sms_form, wait_until
+from tests.support.hub import AUTH_TOKEN, inbound_sms_form, wait_until
+from tests.support.ports import free_port
 from tests.support.services import Services, distributed_env
 from tests.support.tansu import start_tansu, stop_tansu
 from tests.support.traffic import event_counts, intake_event, produce, query

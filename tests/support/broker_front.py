@@ -23,7 +23,8 @@ import subprocess
 import threading
 from types import TracebackType
 
-from tests.support.tansu import free_port, start_tansu, stop_tansu
+from tests.support.ports import free_port
+from tests.support.tansu import start_tansu, stop_tansu
 
 CHUNK = 256 * 1024
 # How long a stopping broker keeps answering the requests it already received.

@@ -29,8 +29,9 @@ from adapters.sms.verify import twilio_signature
 from events.ids import provider_event_id
 from tests.support.broker_front import BrokerFront
 from tests.support.cli import CLI
-from tests.support.hub import AUTH_TOKEN, free_port, wait_until
+from tests.support.hub import AUTH_TOKEN, wait_until
 from tests.support.pg_cluster import PrivateCluster
+from tests.support.ports import free_port
 from tests.support.services import Service, Services, distributed_env
 from tests.support.traffic import form_of, query
 

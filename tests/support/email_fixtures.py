@@ -20,7 +20,8 @@ import pytest
 
 from adapters.email.verify import mailgun_signature
 from services.infra.settings import Settings
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
+from tests.support.ports import free_port
 from tests.support.smtp_relay import SmtpRelay
 from tests.support.twilio_standin import TwilioStandIn
 

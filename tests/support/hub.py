@@ -15,7 +15,6 @@ from adapters.sms.verify import twilio_signature
 from services.entry.api.app import create_app
 from services.infra.settings import Settings
 from services.wiring.hub import Hub, build_hub
-from tests.support.ports import free_port as free_port  # re-exported for the tests
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -21,7 +21,7 @@ from types import TracebackType
 
 import psycopg
 
-from tests.support.tansu import free_port
+from tests.support.ports import free_port
 
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
 SUPERUSER = "contacthub"

@@ -17,24 +17,19 @@ import socket
 import threading
 
 _LOW, _HIGH = 20000, 32000  # below the kernel's ephemeral range
-_SLICES = 8
+_WORKERS = 8  # xdist workers with a slice of their own
+_SLICE = (_HIGH - _LOW) // _WORKERS
 
 
-def _worker_index() -> int:
+def _slice_start() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw0", "gw1", …
     digits = worker.removeprefix("gw")
-    return int(digits) % _SLICES if digits.isdigit() else 0
+    index = int(digits) % _WORKERS if digits.isdigit() else 0
+    return _LOW + index * _SLICE
 
 
-def _candidates() -> itertools.cycle[int]:
-    size = (_HIGH - _LOW) // _SLICES
-    start = _LOW + _worker_index() * size
-    offset = os.getpid() % size  # a rerun in the same slice starts elsewhere
-    ports = [start + (offset + i) % size for i in range(size)]
-    return itertools.cycle(ports)
-
-
-_next = _candidates()
+_start = _slice_start()
+_issued = itertools.count(os.getpid())  # a rerun in the same slice starts elsewhere
 _lock = threading.Lock()
 
 
@@ -50,8 +45,8 @@ def _is_free(port: int) -> bool:
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free now and that no other test here gets."""
     with _lock:
-        for _ in range((_HIGH - _LOW) // _SLICES):
-            port = next(_next)
+        for _ in range(_SLICE):
+            port = _start + next(_issued) % _SLICE
             if _is_free(port):
                 return port
     raise RuntimeError("no free loopback port left in this worker's slice")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.email_fixtures import MAILGUN_KEY
-from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, free_port
+from tests.support.hub import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 
 CLI = str(Path(sys.executable).parent / "contacthub")
 
@@ -151,4 +151,4 @@ def _answers(url: str) -> bool:
         return False
 
 
-__all__ = ["CLI", "Service", "Services", "distributed_env", "free_port"]
+__all__ = ["CLI", "Service", "Services", "distributed_env"]

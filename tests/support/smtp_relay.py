@@ -17,7 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.hub import free_port
+from tests.support.ports import free_port
 
 
 @dataclass(frozen=True)

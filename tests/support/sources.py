@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tests.support import postgres
-from tests.support.tansu import free_port, start_tansu, stop_tansu
+from tests.support.ports import free_port
+from tests.support.tansu import start_tansu, stop_tansu
 
 ENV_VAR = "CONTACTHUB_TEST_CONTAINERS"
 POSTGRES_IMAGE = "postgres:16-alpine"

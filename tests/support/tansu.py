@@ -15,8 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.ports import free_port as free_port  # re-exported for the tests
-
 START_TIMEOUT_S = 10.0
 
 

@@ -14,6 +14,7 @@ same run: reading and decoding the same log with the library alone.
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import tempfile
@@ -118,7 +119,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         ours, server = time.process_time() - ours, postgres_cpu() - server
         if args.profile:
-            profiler.terminate()
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT only
             profiler.wait()
         print(f"replay: {events:,} events in {seconds:.1f} s: {events / seconds:,.0f} events/s")
         rate = events / seconds

@@ -55,6 +55,7 @@ class SatisfactionView(SqlView):
     )
 
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
+        surveyed = self._surveyed_among(cursor, events)
         for event in events:
             if isinstance(event, ComplaintResolved):
                 self._resolved(cursor, event)
@@ -67,7 +68,8 @@ class SatisfactionView(SqlView):
                 )
             elif isinstance(event, SurveySent | SurveySkipped):
                 self._surveyed(cursor, event)
-            elif isinstance(event, SmsReceived) and event.customer_id is not None:
+                surveyed.add(str(event.customer_id))
+            elif isinstance(event, SmsReceived) and str(event.customer_id) in surveyed:
                 self._reply(cursor, event)
             elif isinstance(event, SurveyAnswered):
                 self.db.run(
@@ -81,6 +83,23 @@ class SatisfactionView(SqlView):
                         "at": iso(event.occurred_at),
                     },
                 )
+
+    def _surveyed_among(self, cursor: Cursor, events: Sequence[Event]) -> set[str]:
+        """The senders of the batch's messages who have a survey waiting for a
+        reply, in one query: a message from anyone else answers nothing, and
+        most messages are from customers without one."""
+        senders = sorted(
+            {str(e.customer_id) for e in events if isinstance(e, SmsReceived) and e.customer_id}
+        )
+        if not senders:
+            return set()
+        self.db.run(
+            cursor,
+            "SELECT DISTINCT customer_id FROM sat_surveys WHERE customer_id = ANY(%(ids)s)"
+            " AND status = 'sent' AND reply_score IS NULL",
+            {"ids": senders},
+        )
+        return {row["customer_id"] for row in cursor.fetchall()}
 
     def _resolved(self, cursor: Cursor, event: ComplaintResolved) -> None:
         survey = str(survey_id_for_case(event.originator_id))

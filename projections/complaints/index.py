@@ -9,7 +9,7 @@ for the API and is not dropped by `contacthub replay`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -44,11 +44,23 @@ class CustomerCaseIndex(SqlView):
         )
 
     def cases_of(self, customer_id: UUID) -> list[UUID]:
+        return sorted(self.cases_of_many([customer_id]).get(customer_id, set()))
+
+    def cases_of_many(self, customer_ids: Iterable[UUID]) -> dict[UUID, set[UUID]]:
+        """Each customer's cases, in one query for a whole batch of messages
+        (those without a case are absent)."""
+        ids = sorted({str(c) for c in customer_ids})
+        if not ids:
+            return {}
         rows = self.db.query(
-            "SELECT complaint_id FROM complaint_case_index WHERE customer_id = %(id)s",
-            {"id": str(customer_id)},
+            "SELECT customer_id, complaint_id FROM complaint_case_index"
+            " WHERE customer_id = ANY(%(ids)s)",
+            {"ids": ids},
         )
-        return [UUID(r["complaint_id"]) for r in rows]
+        found: dict[UUID, set[UUID]] = {}
+        for row in rows:
+            found.setdefault(UUID(row["customer_id"]), set()).add(UUID(row["complaint_id"]))
+        return found
 
 
 class CustomerCaseIndexSQLite(CustomerCaseIndex, SQLiteTrackingRecorder):

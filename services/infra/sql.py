@@ -1,7 +1,7 @@
 """One SQL text for SQLite and PostgreSQL: the runner behind projections' `Sql` port.
 
 The read models, the key store, tokens and blobs write the same SQL for both
-stores; only the parameter style and a few column types differ. Statements are
+stores; only the parameter style, list parameters and a few column types differ. Statements are
 written with PostgreSQL's named `%(name)s` parameters and translated once for
 SQLite.
 """
@@ -13,17 +13,35 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+import orjson
+
 from projections.sql import Cursor, Dialect
 
 _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
+# `= ANY(%(ids)s)`: the value is one of a list parameter (one query for a batch,
+# not one per item). SQLite has no arrays: it reads the list as JSON.
+_ANY_PARAM = re.compile(r"= ANY\(%\((\w+)\)s\)")
 
 
 def translate(sql: str, dialect: Dialect) -> str:
-    """PostgreSQL-style SQL for the given dialect (`%(x)s` -> `:x`, types)."""
+    """PostgreSQL-style SQL for the given dialect (`%(x)s` -> `:x`, types,
+    `= ANY(%(x)s)` -> `IN (SELECT value FROM json_each(:x))`)."""
     if dialect == "postgres":
         return sql
+    sql = _ANY_PARAM.sub(r"IN (SELECT value FROM json_each(%(\1)s))", sql)
     sql = _NAMED_PARAM.sub(r":\1", sql)
     return sql.replace("BIGINT", "INTEGER").replace("TIMESTAMPTZ", "TEXT")
+
+
+def bound(params: Mapping[str, Any] | None, dialect: Dialect) -> dict[str, Any]:
+    """The parameters as the dialect binds them: a list (for `= ANY`) is an
+    array on PostgreSQL and a JSON text on SQLite."""
+    values = dict(params or {})
+    if dialect == "sqlite":
+        for name, value in values.items():
+            if isinstance(value, list | tuple):
+                values[name] = orjson.dumps(value, default=str).decode()
+    return values
 
 
 class Datastore(Protocol):
@@ -52,7 +70,7 @@ class SqlRunner:
             yield cursor
 
     def run(self, cursor: Cursor, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        cursor.execute(self.sql(statement), dict(params or {}))
+        cursor.execute(self.sql(statement), bound(params, self.dialect))
 
     def run_many(self, cursor: Cursor, statement: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:

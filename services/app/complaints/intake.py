@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -44,6 +44,13 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 SAVE_EVERY_SECONDS = 2.0
+
+
+def customers_of(events: Iterable[Event]) -> set[UUID]:
+    """The customers the events are about (the cases the batch may touch)."""
+    return {e.customer_id for e in events if e.customer_id is not None}
+
+
 MAX_ATTEMPTS = 8
 # Channels whose replies can answer a satisfaction survey.
 SURVEY_REPLY_CHANNELS = frozenset({"sms"})
@@ -82,11 +89,14 @@ class ComplaintIntake:
                 batch = self.store.notifications(position, BATCH)
                 if not batch:
                     break
-                opened: dict[UUID, set[UUID]] = defaultdict(set)
+                # The batch's customers' cases in one query; what the batch opens
+                # is added as it goes (the intake is the index's only writer).
+                known: dict[UUID, set[UUID]] = defaultdict(set)
+                known.update(self.index.cases_of_many(customers_of(e for _, e in batch)))
                 to_index: list[Event] = []
                 for _, event in batch:
                     to_index.append(event)
-                    to_index += self._handle(event, opened)
+                    to_index += self._handle(event, known)
                 position = batch[-1][0]
                 self._position = position
                 seen += len(batch)
@@ -109,14 +119,14 @@ class ComplaintIntake:
             if self._position is not None and self._position > self.index.position():
                 self._save([], self._position)
 
-    def _handle(self, event: Event, opened: dict[UUID, set[UUID]]) -> list[Event]:
+    def _handle(self, event: Event, known: dict[UUID, set[UUID]]) -> list[Event]:
         for _ in range(MAX_ATTEMPTS):
             try:
                 if isinstance(event, InboundEvent) and event.customer_id is not None:
-                    return self._inbound(event, opened)
+                    return self._inbound(event, known)
                 reply = outbound_by_agent(event)
                 if reply is not None and event.customer_id is not None:
-                    self._outbound(event, event.customer_id, *reply, opened)
+                    self._outbound(event, event.customer_id, *reply, known)
                 return []
             except IntegrityError:
                 continue  # an agent changed the case meanwhile: decide again
@@ -128,14 +138,13 @@ class ComplaintIntake:
         log.error("complaint intake gave up on %s %s (conflicts)", event.type, event.event_id)
         return []
 
-    def _cases(self, customer_id: UUID, opened: dict[UUID, set[UUID]]) -> list[ComplaintState]:
-        ids = set(self.index.cases_of(customer_id)) | opened[customer_id]
-        found = (self.desk.case(i) for i in sorted(ids))
+    def _cases(self, customer_id: UUID, known: dict[UUID, set[UUID]]) -> list[ComplaintState]:
+        found = (self.desk.case(i) for i in sorted(known[customer_id]))
         return [c for c in found if c is not None]
 
-    def _inbound(self, message: InboundEvent, opened: dict[UUID, set[UUID]]) -> list[Event]:
+    def _inbound(self, message: InboundEvent, known: dict[UUID, set[UUID]]) -> list[Event]:
         assert message.customer_id is not None
-        cases = self._cases(message.customer_id, opened)
+        cases = self._cases(message.customer_id, known)
         if self._answers_survey(message, cases):
             return []  # a rating for a resolved case's survey: it reopens nothing
         stamp = Stamp(
@@ -163,7 +172,7 @@ class ComplaintIntake:
         if routing.new_case is None:
             return []
         outcome = self.desk.open(routing.new_case, stamp)
-        opened[message.customer_id].add(outcome.state.complaint_id)
+        known[message.customer_id].add(outcome.state.complaint_id)
         # The index learns of the case now, not only when the log reaches it.
         return list(self.store.stream(outcome.state.complaint_id)[:1])
 
@@ -188,9 +197,9 @@ class ComplaintIntake:
         customer_id: UUID,
         channel: str,
         agent: str,
-        opened: dict[UUID, set[UUID]],
+        known: dict[UUID, set[UUID]],
     ) -> None:
-        active = [c for c in self._cases(customer_id, opened) if c.active]
+        active = [c for c in self._cases(customer_id, known) if c.active]
         if not active or any(event.originator_id in c.interaction_ids for c in active):
             return
         case = max(active, key=lambda c: c.last_activity_at)

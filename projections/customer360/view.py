@@ -52,6 +52,26 @@ _COUNT_CONFLICT = (
     "ON CONFLICT (customer_id, channel, direction) DO UPDATE"
     " SET count = c360_channel_counts.count + excluded.count"
 )
+# The channel mix report's monthly totals, kept as the timeline grows: the report
+# reads a few hundred rows instead of counting the whole timeline (its p99 grew
+# with history: 28 -> 54 -> 81 ms from 5,000 to 20,000 interactions).
+_MONTH_COLUMNS = (
+    ("month", "text"),
+    ("channel", "text"),
+    ("direction", "text"),
+    ("count", "bigint"),
+)
+_MONTH_CONFLICT = (
+    "ON CONFLICT (month, channel, direction) DO UPDATE"
+    " SET count = c360_channel_months.count + excluded.count"
+)
+# A store projected before the table existed: its totals from the timeline, once.
+_MONTH_BACKFILL = (
+    "INSERT INTO c360_channel_months (month, channel, direction, count)"
+    " SELECT substr(occurred_at, 1, 7), channel, direction, COUNT(*) FROM c360_timeline"
+    " WHERE NOT EXISTS (SELECT 1 FROM c360_channel_months)"
+    " GROUP BY substr(occurred_at, 1, 7), channel, direction"
+)
 # PostgreSQL: every customer's contact totals in one statement.
 _TOUCH_ALL = (
     "UPDATE c360_customers c SET interaction_count = c.interaction_count + u.n,"
@@ -170,6 +190,7 @@ class Customer360(SqlView):
     tables: ClassVar[dict[str, str]] = {
         "c360_customers": "customer_id",
         "c360_channel_counts": "customer_id, channel, direction",
+        "c360_channel_months": "month, channel, direction",
         "c360_timeline": "interaction_id",
         "c360_details": "interaction_id",
         "c360_search": "doc_id",
@@ -183,6 +204,9 @@ class Customer360(SqlView):
         "CREATE TABLE IF NOT EXISTS c360_channel_counts ("
         " customer_id TEXT NOT NULL, channel TEXT NOT NULL, direction TEXT NOT NULL,"
         " count BIGINT NOT NULL, PRIMARY KEY (customer_id, channel, direction))",
+        "CREATE TABLE IF NOT EXISTS c360_channel_months ("
+        " month TEXT NOT NULL, channel TEXT NOT NULL, direction TEXT NOT NULL,"
+        " count BIGINT NOT NULL, PRIMARY KEY (month, channel, direction))",
         "CREATE TABLE IF NOT EXISTS c360_timeline ("
         " interaction_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, occurred_at TEXT NOT NULL,"
         " channel TEXT NOT NULL, direction TEXT NOT NULL, status TEXT NOT NULL,"
@@ -198,6 +222,11 @@ class Customer360(SqlView):
         index.SEARCH_CUSTOMER_INDEX,
     )
 
+    def setup(self, *, defer_indexes: bool = False) -> None:
+        super().setup(defer_indexes=defer_indexes)
+        with self.db.transaction(commit=True) as cursor:
+            self.db.run(cursor, _MONTH_BACKFILL)
+
     def apply(self, cursor: Cursor, events: Sequence[Event]) -> None:
         # One statement per kind of change for the whole batch, not one per event:
         # replay speed depends on it. Order matters: customers before their
@@ -205,6 +234,7 @@ class Customer360(SqlView):
         customers: list[dict[str, Any]] = []
         entries: dict[str, dict[str, Any]] = {}
         counts: dict[tuple[str, str, str], int] = {}
+        months: dict[tuple[str, str, str], int] = {}
         touches: dict[str, dict[str, Any]] = {}
         statuses: list[dict[str, Any]] = []
         detail_rows: list[dict[str, Any]] = []
@@ -241,6 +271,8 @@ class Customer360(SqlView):
                 entries.setdefault(row["interaction_id"], row)
                 key = (entry.customer_id, entry.channel, entry.direction)
                 counts[key] = counts.get(key, 0) + 1
+                month = (entry.occurred_at[:7], entry.channel, entry.direction)
+                months[month] = months.get(month, 0) + 1
                 touch = touches.setdefault(
                     entry.customer_id,
                     {"customer_id": entry.customer_id, "n": 0, "occurred_at": entry.occurred_at},
@@ -279,6 +311,16 @@ class Customer360(SqlView):
                 for (c, ch, d), n in counts.items()
             ],
             _COUNT_CONFLICT,
+        )
+        self.db.insert_rows(
+            cursor,
+            "c360_channel_months",
+            _MONTH_COLUMNS,
+            [
+                {"month": m, "channel": ch, "direction": d, "count": n}
+                for (m, ch, d), n in months.items()
+            ],
+            _MONTH_CONFLICT,
         )
         if self.db.dialect == "postgres" and touches:
             self.db.run(
@@ -353,9 +395,7 @@ class Customer360(SqlView):
     def channel_mix(self) -> list[dict[str, Any]]:
         """(month 'YYYY-MM', channel, direction, interactions) over the whole timeline."""
         return self.db.query(
-            "SELECT substr(occurred_at, 1, 7) AS month, channel, direction,"
-            " COUNT(*) AS interactions FROM c360_timeline"
-            " GROUP BY substr(occurred_at, 1, 7), channel, direction"
+            "SELECT month, channel, direction, count AS interactions FROM c360_channel_months"
             " ORDER BY month, channel, direction"
         )
 

@@ -42,7 +42,16 @@ class Projector:
         # Woken by in-process writes and NOTIFY; wakes before start() are kept.
         self._follower = Follower("projector", lambda _stop: self.catch_up(), poll_interval=0.5)
         self._progress = threading.Condition()
-        self.position = min((v.position() for v in self.views), default=0)
+        self._position = min((v.position() for v in self.views), default=0)
+
+    @property
+    def position(self) -> int:
+        """How far every view has got: this process's count while it projects,
+        else the views' own positions (another process projects: `serve`'s
+        followers, `contacthub run projector`)."""
+        if self._follower.started:
+            return self._position
+        return min((v.position() for v in self.views), default=0)
 
     def catch_up(
         self, progress: Callable[[int], None] | None = None, *, until: int | None = None
@@ -86,7 +95,7 @@ class Projector:
         if erasures and self.after_erasure is not None:
             self.after_erasure()
         with self._progress:
-            self.position = min(positions.values(), default=0)
+            self._position = min(positions.values(), default=0)
             self._progress.notify_all()
         return applied
 
@@ -111,7 +120,7 @@ class Projector:
         if not self._follower.started:
             return self._watch_views(notification_id, timeout)
         with self._progress:
-            return self._progress.wait_for(lambda: self.position >= notification_id, timeout)
+            return self._progress.wait_for(lambda: self._position >= notification_id, timeout)
 
     def _watch_views(self, notification_id: int, timeout: float) -> bool:
         # Another process projects (the distributed setup): watch the views' positions.

@@ -94,10 +94,14 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
     access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = True,
 ) -> None:
-    """Run gateway, recorder, projector and API in one process (the embedded default)."""
+    """Run gateway, recorder, projector and API: the embedded default.
+
+    HTTP in this process; the projector and the policies in a second process,
+    which it starts and stops."""
     import uvicorn
 
     from services.entry.api.app import create_app
+    from services.entry.workers.followers import FollowersProcess
     from services.wiring.hub import build_hub
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -112,7 +116,11 @@ def serve(
         _say_signature_url(settings, derived=settings is not configured)
         if settings.smtp_listen:
             console.print(f"contacthub: SMTP receiver on {settings.smtp_listen}")
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=access_log)
+        # The projector and the policies run in a second process, woken by every
+        # write: beside the webhooks they competed for the same interpreter.
+        followers = FollowersProcess(host, port)
+        app = create_app(hub, run_projector=False, followers=followers)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def _say_signature_url(settings: Settings, *, derived: bool) -> None:

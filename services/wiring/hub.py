@@ -217,6 +217,7 @@ class Hub:
         self._kafka = kafka
         self._building = threading.RLock()
         self._in_schema_lock = False
+        self._wake_callbacks: list[Callable[[], None]] = []
 
     def built(self, name: str) -> bool:
         """Whether the part was built (a process that never used it has none)."""
@@ -239,8 +240,15 @@ class Hub:
         if self.built("partner_webhooks"):
             self.partner_webhooks.stop()
 
+    def on_wake(self, callback: Callable[[], None]) -> None:
+        """Also call `callback` after every write in this process (`serve` wakes
+        its followers' process so)."""
+        self._wake_callbacks.append(callback)
+
     def wake_followers(self) -> None:
         """After a write in this process: project it (and decide on it) now."""
+        for callback in self._wake_callbacks:
+            callback()
         if self.built("projector"):
             self.projector.wake()
         if self.built("complaints"):

@@ -209,3 +209,55 @@ def test_serve_on_another_port_checks_webhook_signatures_against_that_port(
     assert f"webhook signatures are checked against {base} (from --host/--port" in said
     store = build_hub(settings_of(env)).store
     assert len(store.notifications(0, 100)) == 4  # one customer, one message
+
+
+def children_of(pid: int) -> list[int]:
+    """The process's children, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # it exited meanwhile
+        # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    return state != "Z"  # a zombie has exited; its parent has not reaped it yet
+
+
+def test_serve_restarts_its_followers_process_and_it_never_outlives_serve(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    port = int(env["PORT"])
+    base = f"http://127.0.0.1:{port}"
+    proc = start_serve(env, port, tmp_path)
+    try:
+        [followers] = children_of(proc.pid)
+        assert httpx.get(base + "/readyz").json()["followers"] == "ok"
+        os.kill(followers, signal.SIGKILL)
+        # Not ready while it is gone; then a new one projects what comes in.
+        wait_until(lambda: httpx.get(base + "/readyz").status_code == 503, timeout=5)
+        wait_until(lambda: httpx.get(base + "/readyz").status_code == 200, timeout=30, interval=0.1)
+        [restarted] = children_of(proc.pid)
+        assert restarted != followers
+        with httpx.Client(timeout=10) as client:
+            form = inbound_sms_form(7001, "+4917612345699", "Nach dem Neustart")
+            assert post_signed(client, base, "/webhooks/twilio/sms", form).status_code == 200
+        hub = build_hub(settings_of(env))
+        wait_until(lambda: hub.views.customer360.search("+4917612345699", None, 5), timeout=10)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # The pipe that woke it closed with serve: it stops on its own.
+    wait_until(lambda: not alive(restarted), timeout=20, interval=0.1)

@@ -12,6 +12,7 @@ import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
 from services.entry.api.body_limit import BodyLimit, BodyLimits
@@ -57,6 +58,8 @@ from services.entry.api.routes import (
 )
 from services.entry.console.app import add_console
 from services.entry.smtp_receiver import start_smtp_receiver
+from services.entry.workers.followers import FollowersProcess
+from services.wiring.followers import start_followers, stop_followers
 from services.wiring.hub import Hub
 
 # Provider-facing: what `contacthub run gateway` serves (with the SMTP receiver).
@@ -113,21 +116,24 @@ UPLOAD_ROUTES = (
 
 
 def create_app(
-    hub: Hub, *, routers: Sequence[APIRouter] = ALL_ROUTERS, run_projector: bool = True
+    hub: Hub,
+    *,
+    routers: Sequence[APIRouter] = ALL_ROUTERS,
+    run_projector: bool = True,
+    followers: FollowersProcess | None = None,
 ) -> FastAPI:
+    """The HTTP app. `run_projector`: the followers run in this process (the
+    tests' hub); `followers`: in their own process, started and stopped with the
+    app (`contacthub serve`); neither: another process runs them (`run api`)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_projector:
-            hub.projector.catch_up()
-            hub.projector.start()
-            hub.complaints.start()
-            hub.reminders.start()
-            hub.surveys.start()
-            hub.campaign_sender.start()
-            hub.partner_webhooks.start()
-            if hub.settings.retention_months is not None:
-                hub.retention_job.start()
-                hub.retention_job.wake()  # a first run at start-up, then each interval
+            start_followers(hub)
+        if followers is not None:
+            # `serve`: the followers run in their own process, woken by every write here.
+            followers.start()
+            hub.on_wake(followers.wake)
         smtp = None
         listen = hub.settings.smtp_listen_address()
         if listen is not None and twilio_webhooks.router in routers:
@@ -150,21 +156,16 @@ def create_app(
         try:
             yield
         finally:
-            if run_projector:
-                hub.campaign_sender.stop()
-                hub.partner_webhooks.stop()
-                hub.reminders.stop()
-                hub.surveys.stop()
-                hub.complaints.stop()
-                if hub.built("retention_job"):
-                    hub.retention_job.stop()
             if smtp is not None:
                 smtp.close()
                 with suppress(TimeoutError):
                     await asyncio.wait_for(smtp.wait_closed(), timeout=5)
-            if run_projector:
-                hub.projector.stop()
             await hub.bus.close()
+            if run_projector:
+                stop_followers(hub)
+            if followers is not None:
+                # Last: it projects and decides on what this process wrote.
+                await anyio.to_thread.run_sync(followers.stop)
 
     app = FastAPI(
         title="contacthub",
@@ -176,6 +177,7 @@ def create_app(
         openapi_url=openapi_url(hub.settings.docs),  # else docs.py serves it, restricted
     )
     app.state.hub = hub
+    app.state.followers = followers
     app.state.metrics = new_metrics()
     add_error_handlers(app)
     # Every write of this process goes through the hub's recorder: webhooks on

@@ -27,7 +27,7 @@ def settled(hub: Hub, notification_id: int | None) -> None:
     For a worker thread; `None` or 0 (nothing was written) returns at once."""
     if not notification_id:
         return
-    hub.projector.wake()
+    hub.wake_followers()  # in this process or in `serve`'s followers process
     hub.projector.wait_for(notification_id, timeout=SETTLE_SECONDS)
 
 

@@ -20,7 +20,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="The event store and the bus are reachable")
-async def readyz(hub: HubDep) -> Response:
+async def readyz(request: Request, hub: HubDep) -> Response:
     try:
         await anyio.to_thread.run_sync(hub.store.ping)
         store = "ok"
@@ -28,10 +28,13 @@ async def readyz(hub: HubDep) -> Response:
         store = f"unavailable: {exc}"
     bus = await hub.bus.status()
     ready = store == "ok" and bus in ("ok", "in-process")
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "store": store, "bus": bus},
-        status_code=200 if ready else 503,
-    )
+    body = {"status": "", "store": store, "bus": bus}
+    followers = request.app.state.followers  # `serve`'s followers' process, if any
+    if followers is not None:
+        body["followers"] = followers.status()
+        ready = ready and body["followers"] == "ok"
+    body["status"] = "ready" if ready else "unavailable"
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

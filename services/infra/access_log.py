@@ -74,23 +74,22 @@ class AccessLog:
         interaction_id: UUID | None = None,
     ) -> Access:
         access = Access(uuid4(), self.clock(), user, role, what, customer_id, interaction_id)
-        with self.db.transaction(commit=True) as cursor:
-            self.db.run(
-                cursor,
-                "INSERT INTO contacthub_access_log"
-                " (id, at, user_name, role, what, customer_id, interaction_id)"
-                " VALUES (%(id)s, %(at)s, %(user)s, %(role)s, %(what)s, %(customer)s,"
-                " %(interaction)s)",
-                {
-                    "id": str(access.id),
-                    "at": access.at.astimezone(UTC).isoformat(timespec="microseconds"),
-                    "user": user,
-                    "role": role,
-                    "what": what,
-                    "customer": str(customer_id) if customer_id else None,
-                    "interaction": str(interaction_id) if interaction_id else None,
-                },
-            )
+        # Every read of personal data writes one: a single autocommitted statement.
+        self.db.execute(
+            "INSERT INTO contacthub_access_log"
+            " (id, at, user_name, role, what, customer_id, interaction_id)"
+            " VALUES (%(id)s, %(at)s, %(user)s, %(role)s, %(what)s, %(customer)s,"
+            " %(interaction)s)",
+            {
+                "id": str(access.id),
+                "at": access.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "user": user,
+                "role": role,
+                "what": what,
+                "customer": str(customer_id) if customer_id else None,
+                "interaction": str(interaction_id) if interaction_id else None,
+            },
+        )
         return access
 
     def find(

@@ -104,6 +104,16 @@ class SqlRunner:
             {name: [row[name] for row in rows] for name, _ in columns},
         )
 
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
+        """One statement, committed on its own (durable when this returns). On
+        PostgreSQL in autocommit mode: one round trip instead of three."""
+        if self.dialect == "postgres":
+            with self.datastore.cursor() as cursor:  # type: ignore[attr-defined]
+                self.run(cursor, statement, params)
+            return
+        with self.transaction(commit=True) as cursor:
+            self.run(cursor, statement, params)
+
     def query(
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:

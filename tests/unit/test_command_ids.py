@@ -40,9 +40,6 @@ class Projector:
     def __init__(self) -> None:
         self.waited: list[int] = []
 
-    def wake(self) -> None:
-        pass
-
     def wait_for(self, notification_id: int, timeout: float) -> None:
         self.waited.append(notification_id)
 
@@ -50,11 +47,16 @@ class Projector:
 class FakeHub:
     def __init__(self) -> None:
         self.projector = Projector()
+        self.wakes = 0
+
+    def wake_followers(self) -> None:
+        self.wakes += 1
 
 
 def test_settled_row_waits_for_the_write_then_reads_it() -> None:
     hub: Any = FakeHub()
     assert settled_row(hub, 7, lambda: {"id": 1}) == {"id": 1}
+    assert hub.wakes == 1  # the followers, wherever they run, look now
     assert hub.projector.waited == [7]
 
 

@@ -65,6 +65,16 @@ _MONTH_CONFLICT = (
     "ON CONFLICT (month, channel, direction) DO UPDATE"
     " SET count = c360_channel_months.count + excluded.count"
 )
+
+
+def _count_rows(by: str, counts: dict[tuple[str, str, str], int]) -> list[dict[str, Any]]:
+    """(customer or month, channel, direction) -> n as rows to add to a totals table."""
+    return [
+        {by: key, "channel": channel, "direction": direction, "count": n}
+        for (key, channel, direction), n in counts.items()
+    ]
+
+
 # A store projected before the table existed: its totals from the timeline, once.
 _MONTH_BACKFILL = (
     "INSERT INTO c360_channel_months (month, channel, direction, count)"
@@ -306,20 +316,14 @@ class Customer360(SqlView):
             cursor,
             "c360_channel_counts",
             _COUNT_COLUMNS,
-            [
-                {"customer_id": c, "channel": ch, "direction": d, "count": n}
-                for (c, ch, d), n in counts.items()
-            ],
+            _count_rows("customer_id", counts),
             _COUNT_CONFLICT,
         )
         self.db.insert_rows(
             cursor,
             "c360_channel_months",
             _MONTH_COLUMNS,
-            [
-                {"month": m, "channel": ch, "direction": d, "count": n}
-                for (m, ch, d), n in months.items()
-            ],
+            _count_rows("month", months),
             _MONTH_CONFLICT,
         )
         if self.db.dialect == "postgres" and touches:

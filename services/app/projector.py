@@ -42,7 +42,7 @@ class Projector:
         # Woken by in-process writes and NOTIFY; wakes before start() are kept.
         self._follower = Follower("projector", lambda _stop: self.catch_up(), poll_interval=0.5)
         self._progress = threading.Condition()
-        self._position = min((v.position() for v in self.views), default=0)
+        self._position = self._views_position()
 
     @property
     def position(self) -> int:
@@ -51,6 +51,9 @@ class Projector:
         followers, `contacthub run projector`)."""
         if self._follower.started:
             return self._position
+        return self._views_position()
+
+    def _views_position(self) -> int:
         return min((v.position() for v in self.views), default=0)
 
     def catch_up(
@@ -125,7 +128,7 @@ class Projector:
     def _watch_views(self, notification_id: int, timeout: float) -> bool:
         # Another process projects (the distributed setup): watch the views' positions.
         deadline = time.monotonic() + timeout
-        while min((v.position() for v in self.views), default=notification_id) < notification_id:
+        while self.views and self._views_position() < notification_id:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)

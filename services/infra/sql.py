@@ -105,29 +105,33 @@ class SqlRunner:
         )
 
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        """One statement, committed on its own (durable when this returns). On
-        PostgreSQL in autocommit mode: one round trip instead of three."""
-        if self.dialect == "postgres":
-            with self.datastore.cursor() as cursor:  # type: ignore[attr-defined]
-                self.run(cursor, statement, params)
-            return
-        with self.transaction(commit=True) as cursor:
+        """One statement, committed on its own (durable when this returns): on
+        PostgreSQL one round trip instead of three."""
+        with self._one_statement(commit=True) as cursor:
             self.run(cursor, statement, params)
 
     def query(
         self, statement: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """The rows of one statement. On PostgreSQL without BEGIN and ROLLBACK
-        (the library's connections are in autocommit mode, and one statement
-        reads one snapshot): a round trip instead of three. A 360 read makes a
-        dozen of these; their BEGIN/ROLLBACK were most of its CPU (py-spy)."""
-        if self.dialect == "postgres":
-            with self.datastore.cursor() as cursor:  # type: ignore[attr-defined]
-                self.run(cursor, statement, params)
-                return [dict(row) for row in cursor.fetchall()]
-        with self.transaction(commit=False) as cursor:
+        """The rows of one statement: on PostgreSQL one round trip instead of
+        three. A 360 read makes a dozen of these; their BEGIN/ROLLBACK were most
+        of its CPU (py-spy)."""
+        with self._one_statement(commit=False) as cursor:
             self.run(cursor, statement, params)
             return [dict(row) for row in cursor.fetchall()]
+
+    @contextmanager
+    def _one_statement(self, *, commit: bool) -> Iterator[Cursor]:
+        """A cursor for a single statement: on PostgreSQL without BEGIN and
+        COMMIT/ROLLBACK (the library's connections are autocommit; one statement
+        is atomic and reads one snapshot), on SQLite a transaction (in-process,
+        no round trips to save)."""
+        if self.dialect == "postgres":
+            with self.datastore.cursor() as cursor:  # type: ignore[attr-defined]
+                yield cursor
+        else:
+            with self.transaction(commit=commit) as cursor:
+                yield cursor
 
     def ensure_columns(self, table: str, columns: Mapping[str, str]) -> None:
         """Adds the columns (name -> type) that a table made by an older version

@@ -46,7 +46,6 @@ class FollowersProcess:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
-        self.exits = 0  # how often it exited on its own (restarted each time)
 
     def start(self) -> None:
         self._spawn()
@@ -96,7 +95,6 @@ class FollowersProcess:
             code = process.wait()
             if self._stopping.is_set():
                 return
-            self.exits += 1
             log.error("the followers' process exited with %s; starting it again", code)
             self._close_pipe()
             if self._stopping.wait(RESTART_SECONDS):
